@@ -1,0 +1,122 @@
+# scrub - one build for the policy compiler, the VM and its hosts.
+#
+#   make                 build/scrubc, build/scrub, build/libscrub.a
+#   make check           every test (unit, end-to-end, equivalence, JSON suite)
+#   make check-asan      the same suite built with ASan and UBSan
+#   make check-valgrind  the suite's C tests under valgrind
+#   make demo            the main job on the bundled example
+#   make bench           throughput against ../shared/bench (ratios)
+#   make fuzz            run the libFuzzer targets (FUZZ_SECONDS each)
+#   make install PREFIX=/usr/local
+#
+# SANITIZE=1 builds into build-asan/ with -fsanitize=address,undefined.
+
+CC ?= cc
+PREFIX ?= /usr/local
+SHARED ?= ../shared
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-asan
+OPT ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+LDOPT ?= -fsanitize=address,undefined
+else
+BUILD ?= build
+OPT ?= -O2
+LDOPT ?=
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers
+VERSION := 0.1.0
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DSCRUB_VERSION='"$(VERSION)"' \
+	-g $(OPT) $(WARN) -MMD -MP \
+	-I$(BUILD)/gen -Idsl $(CFLAGS)
+LIBS := -lcjson -lpcre2-8 -lsodium -lxxhash -lm -lpthread
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+GEN := $(BUILD)/gen
+VM_SRC := $(wildcard vm/*.c)
+DSL_SRC := $(wildcard dsl/*.c)
+CC_SRC := $(filter-out compiler/scrubc.c,$(wildcard compiler/*.c))
+RT_SRC := $(wildcard runtime/*.c)
+CLI_SRC := $(wildcard runtime/cli/*.c)
+CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRC))
+
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(VM_SRC) $(DSL_SRC) $(CC_SRC) \
+	$(RT_SRC)) $(GEN)/parser.o $(GEN)/lexer.o
+UNIT_SRC := $(wildcard tests/unit/check_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+all: $(BUILD)/scrubc $(BUILD)/scrub $(BUILD)/libscrub.a
+
+# ---- generated lexer and parser ------------------------------------------
+
+$(GEN)/parser.c $(GEN)/parser.h: dsl/parser.y | $(GEN)
+	bison -Wall -Werror --defines=$(GEN)/parser.h -o $(GEN)/parser.c $<
+
+$(GEN)/lexer.c $(GEN)/lexer.h: dsl/lexer.l $(GEN)/parser.h | $(GEN)
+	flex --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
+
+# Flex's and bison's own code is not ours to keep warning-free.
+$(GEN)/%.o: $(GEN)/%.c
+	$(CC) $(CFLAGS_ALL) -Wno-unused-function -Wno-sign-compare \
+		-Wno-missing-prototypes -Wno-shadow -c -o $@ $<
+
+$(GEN):
+	mkdir -p $@
+
+# ---- our code -------------------------------------------------------------
+
+$(BUILD)/%.o: %.c | $(GEN)/parser.h $(GEN)/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/libscrub.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/scrubc: $(BUILD)/compiler/scrubc.o $(BUILD)/libscrub.a
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
+
+$(BUILD)/scrub: $(CLI_OBJ) $(BUILD)/libscrub.a
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libscrub.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+
+# ---- tests ------------------------------------------------------------------
+
+check: all $(UNIT_BIN)
+	tests/run_all.sh $(BUILD) $(SHARED)
+
+check-asan:
+	$(MAKE) SANITIZE=1 check
+
+check-valgrind: all $(UNIT_BIN)
+	VALGRIND=1 tests/run_all.sh $(BUILD) $(SHARED)
+
+demo: all
+	@scripts/demo.sh $(BUILD)
+
+bench: all
+	bench/run.sh $(BUILD) $(SHARED)
+
+# ---- install ------------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/scrubc $(BUILD)/scrub $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/libscrub.a $(DESTDIR)$(PREFIX)/lib
+	install -m 644 runtime/scrub.h $(DESTDIR)$(PREFIX)/include
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all check check-asan check-valgrind demo bench install clean
+.SECONDARY:
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/compiler/scrubc.d \
+	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)

@@ -1,0 +1,71 @@
+/* cc.h - compile .scrub policies to bytecode.
+ *
+ * The stages: parse each file (dsl/), splice in includes, check names,
+ * types and options (check.c, pattern.c), then lower the checked tree to
+ * bytecode (lower.c, emit.c). Diagnostics go to the caller's dsl_ctx; the
+ * library never prints. Any error means no bytecode.
+ */
+#ifndef SCRUB_CC_H
+#define SCRUB_CC_H
+
+#include <stddef.h>
+
+#include "../dsl/ast.h"
+#include "../vm/buf.h"
+#include "emit.h"
+
+/* Compile the policy in file `path` (and what it includes). On success
+ * returns 0 with the bytecode appended to `out`; otherwise -1, with the
+ * reasons in `ctx`. */
+int cc_compile_file(struct dsl_ctx *ctx, const char *path, struct buf *out);
+
+/* Compile a policy given as text (for tests and tools); `name` is used in
+ * diagnostics and to resolve includes relative to its directory. */
+int cc_compile_text(struct dsl_ctx *ctx, const char *name, const char *text,
+		    size_t len, struct buf *out);
+
+/* Compile a standalone EventBridge event pattern (JSON text) into a
+ * program that drops every event the pattern does not match. */
+int cc_compile_pattern(struct dsl_ctx *ctx, const char *name,
+		       const char *text, size_t len, struct buf *out);
+
+/* ---- between the compiler's own stages ------------------------------------ */
+
+struct cc_param {
+	const struct dsl_stmt *decl;
+	uint32_t konst;		/* its constant, once emitted */
+	int is_rate;		/* used as a sample rate: range 0..100 */
+};
+
+struct cc_rule_name {
+	const char *name;
+	struct dsl_span span;
+};
+
+struct cc {
+	struct dsl_ctx *ctx;
+	struct dsl_arena arena;
+	struct dsl_list files;		/* of struct dsl_file, main first */
+	struct dsl_list stmts;		/* every statement, includes spliced */
+	const struct dsl_stmt *policy;
+	struct cc_param *params;
+	size_t nparams;
+	struct cc_rule_name *rules;
+	size_t nrules;
+	int canonical;
+	struct cc_emit emit;
+};
+
+/* check.c */
+void cc_check(struct cc *c);
+struct cc_param *cc_find_param(struct cc *c, const char *name);
+
+/* pattern.c: validate an event pattern (errors go to the context) and
+ * lower it to code that pushes whether the event matches. */
+int cc_check_pattern(struct cc *c, const struct dsl_json *pattern);
+void cc_lower_pattern(struct cc *c, const struct dsl_json *pattern);
+
+/* lower.c */
+void cc_lower(struct cc *c);
+
+#endif

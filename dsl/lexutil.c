@@ -1,0 +1,318 @@
+/* lexutil.c - the lexer's helpers: keywords, strings, paths, regexes. */
+#include "lexutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vm/alloc.h"
+#include "parser.h"
+#include "lexer.h"
+
+static const struct {
+	const char *word;
+	int token;
+} keywords[] = {
+	{ "and", AND },
+	{ "as", AS },
+	{ "by", BY },
+	{ "copy", COPY },
+	{ "delete", DELETE },
+	{ "drop", DROP },
+	{ "else", ELSE },
+	{ "exists", EXISTS },
+	{ "false", FALSE },
+	{ "in", IN },
+	{ "include", INCLUDE },
+	{ "keep", KEEP },
+	{ "length", LENGTH },
+	{ "mask", MASK },
+	{ "not", NOT },
+	{ "null", NUL },
+	{ "on", ON },
+	{ "or", OR },
+	{ "output", OUTPUT },
+	{ "param", PARAM },
+	{ "policy", POLICY },
+	{ "pseudonymize", PSEUDONYMIZE },
+	{ "rename", RENAME },
+	{ "replace", REPLACE },
+	{ "rule", RULE },
+	{ "sample", SAMPLE },
+	{ "select", SELECT },
+	{ "set", SET },
+	{ "to", TO },
+	{ "true", TRUE },
+	{ "truncate", TRUNCATE },
+	{ "when", WHEN },
+	{ "with", WITH },
+};
+
+const char *const dsl_statement_words[] = {
+	"policy", "include", "param", "output", "select", "drop", "sample",
+	"rule", "on", "set", "delete", "rename", "copy", "keep", "mask",
+	"pseudonymize", "replace", "truncate", NULL,
+};
+
+int dsl_keyword(const char *word, size_t len)
+{
+	size_t lo = 0, hi = sizeof keywords / sizeof keywords[0];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(word, keywords[mid].word, len);
+
+		if (c == 0 && keywords[mid].word[len] != '\0')
+			c = -1;
+		if (c == 0)
+			return keywords[mid].token;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+void dsl_lex_error(struct dsl_parser *ps, struct dsl_loc loc,
+		   const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	dsl_diag(ps->ctx, DSL_ERROR, dsl_span_of(ps, loc), "syntax", "%s",
+		 msg);
+}
+
+void dsl_lex_fatal(void *scanner, const char *msg)
+{
+	struct dsl_parser *ps = dsl_lxget_extra(scanner);
+
+	dsl_diag(ps->ctx, DSL_ERROR, (struct dsl_span){ UINT32_MAX, 0, 0 },
+		 "internal", "lexer: %s", msg);
+	longjmp(ps->fatal, 1);
+}
+
+static int hex4(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* Decode the JSON string literal text[0..len) (quotes included) whose
+ * first byte is at `start`. The lexer guarantees the quotes and that each
+ * backslash has a following character. */
+int dsl_lex_string(struct dsl_parser *ps, const char *text, size_t len,
+		   uint32_t start, struct dsl_str *out)
+{
+	char *o = dsl_alloc(ps->arena, len);
+	size_t n = 0;
+
+	if (o == NULL)
+		return -1;
+	for (size_t i = 1; i + 1 < len; i++) {
+		struct dsl_loc at = { start + (uint32_t)i,
+				      start + (uint32_t)i + 2 };
+		unsigned cp;
+		int h;
+
+		if ((unsigned char)text[i] < 0x20) {
+			at.end = at.start + 1;
+			dsl_lex_error(ps, at,
+				      "control character in string");
+			return -1;
+		}
+		if (text[i] != '\\') {
+			o[n++] = text[i];
+			continue;
+		}
+		switch (text[++i]) {
+		case '"':
+		case '\\':
+		case '/':
+			o[n++] = text[i];
+			continue;
+		case 'b':
+			o[n++] = '\b';
+			continue;
+		case 'f':
+			o[n++] = '\f';
+			continue;
+		case 'n':
+			o[n++] = '\n';
+			continue;
+		case 'r':
+			o[n++] = '\r';
+			continue;
+		case 't':
+			o[n++] = '\t';
+			continue;
+		case 'u':
+			break;
+		default:
+			dsl_lex_error(ps, at, "invalid escape '\\%c' in string",
+				      text[i]);
+			return -1;
+		}
+		h = i + 4 < len ? hex4(text + i + 1) : -1;
+		at.end = at.start + 6;
+		if (h < 0) {
+			at.end = at.start + 2;
+			dsl_lex_error(ps, at, "\\u needs four hex digits");
+			return -1;
+		}
+		cp = (unsigned)h;
+		i += 4;
+		if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < len &&
+		    text[i + 1] == '\\' && text[i + 2] == 'u') {
+			int lo = hex4(text + i + 3);
+
+			if (lo >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				     ((unsigned)lo - 0xDC00);
+				i += 6;
+			}
+		}
+		if (cp >= 0xD800 && cp <= 0xDFFF) {
+			dsl_lex_error(ps, at, "lone surrogate in string");
+			return -1;
+		}
+		if (cp < 0x80) {
+			o[n++] = (char)cp;
+		} else if (cp < 0x800) {
+			o[n++] = (char)(0xC0 | cp >> 6);
+			o[n++] = (char)(0x80 | (cp & 0x3F));
+		} else if (cp < 0x10000) {
+			o[n++] = (char)(0xE0 | cp >> 12);
+			o[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
+			o[n++] = (char)(0x80 | (cp & 0x3F));
+		} else {
+			o[n++] = (char)(0xF0 | cp >> 18);
+			o[n++] = (char)(0x80 | (cp >> 12 & 0x3F));
+			o[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
+			o[n++] = (char)(0x80 | (cp & 0x3F));
+		}
+	}
+	o[n] = '\0';
+	out->s = o;
+	out->len = n;
+	return 0;
+}
+
+/* Split a path token into segments; see the PATH pattern in lexer.l. */
+struct dsl_path *dsl_lex_path(struct dsl_parser *ps, const char *text,
+			      size_t len, uint32_t start)
+{
+	struct dsl_path *p = dsl_alloc(ps->arena, sizeof *p);
+	size_t i = 0, cap = 0;
+
+	if (p == NULL)
+		return NULL;
+	p->span = (struct dsl_span){ ps->file, start, start + (uint32_t)len };
+	for (size_t k = 0; k < len; k++)
+		cap += text[k] == '.' || text[k] == '[';
+	p->segs = dsl_alloc(ps->arena, (cap + 1) * sizeof *p->segs);
+	if (p->segs == NULL)
+		return NULL;
+
+	while (i < len) {
+		struct dsl_seg *s = &p->segs[p->n];
+		size_t j = i + 1;
+
+		s->span.file = ps->file;
+		s->span.start = start + (uint32_t)i;
+		if (text[i] == '.' && j == len) {
+			/* A lone trailing "." is the root: no segment. */
+			break;
+		}
+		if (text[i] == '.' && text[j] == '[') {
+			i = j;	/* ".[0]": the dot only introduces it */
+			continue;
+		}
+		if (text[i] == '.' && text[j] == '*') {
+			int deep = j + 1 < len && text[j + 1] == '*';
+
+			s->kind = deep ? SEG_DEEP : SEG_MEMBERS;
+			j += deep ? 2 : 1;
+		} else if (text[j] == '"' || (text[i] == '[' && text[j] == '"')) {
+			size_t q = j + 1;
+			struct dsl_str name;
+
+			while (text[q] != '"')
+				q += text[q] == '\\' ? 2 : 1;
+			if (dsl_lex_string(ps, text + j, q + 1 - j,
+					   start + (uint32_t)j, &name) != 0)
+				return NULL;
+			s->kind = SEG_KEY;
+			s->name = name.s;
+			s->len = name.len;
+			j = q + 1 + (text[i] == '[');
+		} else if (text[i] == '[' && text[j] == '*') {
+			s->kind = SEG_ELEMENTS;
+			j += 2;
+		} else if (text[i] == '[') {
+			char *end;
+
+			s->kind = SEG_INDEX;
+			s->index = strtoll(text + j, &end, 10);
+			j = (size_t)(end - text) + 1;
+		} else {
+			while (j < len && text[j] != '.' && text[j] != '[')
+				j++;
+			s->kind = SEG_KEY;
+			s->name = dsl_strndup(ps->arena, text + i + 1,
+					      j - i - 1);
+			s->len = j - i - 1;
+			if (s->name == NULL)
+				return NULL;
+		}
+		s->span.end = start + (uint32_t)j;
+		p->n++;
+		i = j;
+	}
+	return p;
+}
+
+struct dsl_regex *dsl_lex_regex(struct dsl_parser *ps, const char *text,
+				size_t len, uint32_t start)
+{
+	struct dsl_regex *re = dsl_alloc(ps->arena, sizeof *re);
+	size_t close = len - 1;
+
+	if (re == NULL)
+		return NULL;
+	while (text[close] != '/')
+		close--;
+	if (len - close - 1 >= sizeof re->flags) {
+		struct dsl_loc at = { start + (uint32_t)close + 1,
+				      start + (uint32_t)len };
+
+		dsl_lex_error(ps, at, "too many regular expression flags");
+		return NULL;
+	}
+	re->source = dsl_strndup(ps->arena, text + 1, close - 1);
+	if (re->source == NULL)
+		return NULL;
+	re->len = close - 1;
+	memcpy(re->flags, text + close + 1, len - close - 1);
+	re->span = (struct dsl_span){ ps->file, start, start + (uint32_t)len };
+	return re;
+}

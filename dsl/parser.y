@@ -1,0 +1,599 @@
+/* parser.y - grammar of the .scrub policy language (pure bison parser).
+ *
+ * The grammar builds the syntax tree of ast.h and nothing else: names,
+ * types and option combinations are checked by the compiler, which keeps
+ * this file small and its errors purely syntactic. Each rule cites the
+ * construct it parses. Errors are reported with the span of the offending
+ * token; recovery resumes at the next statement keyword.
+ */
+%define api.pure full
+%define api.prefix {dsl_yy}
+%define api.location.type {struct dsl_loc}
+%define parse.error custom
+%locations
+%param {struct dsl_parser *ps}
+
+%code requires {
+#include "lexutil.h"
+}
+
+%code provides {
+/* The names flex's bison bridge expects. */
+#define YYSTYPE DSL_YYSTYPE
+#define YYLTYPE DSL_YYLTYPE
+int dsl_lxlex(DSL_YYSTYPE *lval, DSL_YYLTYPE *lloc, void *scanner);
+}
+
+%code {
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vm/alloc.h"
+
+#define YYLLOC_DEFAULT(cur, rhs, n) do {				\
+		if (n) {						\
+			(cur).start = YYRHSLOC(rhs, 1).start;		\
+			(cur).end = YYRHSLOC(rhs, n).end;		\
+		} else {						\
+			(cur).start = (cur).end = YYRHSLOC(rhs, 0).end;	\
+		}							\
+	} while (0)
+
+#define YYMALLOC scrub_malloc
+#define YYFREE free
+
+static int yylex(DSL_YYSTYPE *lval, DSL_YYLTYPE *lloc,
+		 struct dsl_parser *ps)
+{
+	/* A bare event pattern is parsed through a token of its own. */
+	if (ps->start_token) {
+		int t = ps->start_token;
+
+		ps->start_token = 0;
+		lloc->start = lloc->end = 0;
+		return t;
+	}
+	return dsl_lxlex(lval, lloc, ps->scanner);
+}
+
+/* Only called by bison itself when its stack is exhausted. */
+static void yyerror(const DSL_YYLTYPE *loc, struct dsl_parser *ps,
+		    const char *msg)
+{
+	dsl_lex_error(ps, *loc, "%s", msg);
+}
+
+static struct dsl_stmt *stmt(struct dsl_parser *ps, enum dsl_stmt_kind k,
+			     struct dsl_loc all, struct dsl_loc kw)
+{
+	struct dsl_stmt *s = dsl_alloc(ps->arena, sizeof *s);
+
+	if (s != NULL) {
+		s->kind = k;
+		s->span = dsl_span_of(ps, all);
+		s->kw = dsl_span_of(ps, kw);
+	}
+	return s;
+}
+
+static struct dsl_expr *expr(struct dsl_parser *ps, enum dsl_expr_kind k,
+			     struct dsl_loc loc)
+{
+	struct dsl_expr *e = dsl_alloc(ps->arena, sizeof *e);
+
+	if (e != NULL) {
+		e->kind = k;
+		e->span = dsl_span_of(ps, loc);
+	}
+	return e;
+}
+
+static struct dsl_json *json(struct dsl_parser *ps, enum dsl_json_kind k,
+			     struct dsl_loc loc, struct dsl_str text)
+{
+	struct dsl_json *j = dsl_alloc(ps->arena, sizeof *j);
+
+	if (j != NULL) {
+		j->kind = k;
+		j->span = dsl_span_of(ps, loc);
+		j->text = text.s;
+		j->len = text.len;
+	}
+	return j;
+}
+
+static struct dsl_opt *opt(struct dsl_parser *ps, enum dsl_opt_kind k,
+			   struct dsl_loc loc)
+{
+	struct dsl_opt *o = dsl_alloc(ps->arena, sizeof *o);
+
+	if (o != NULL) {
+		o->kind = k;
+		o->span = dsl_span_of(ps, loc);
+	}
+	return o;
+}
+
+/* A non-negative integer option argument such as `keep last 4`. */
+static int64_t whole(struct dsl_parser *ps, struct dsl_str n,
+		     struct dsl_loc loc)
+{
+	int64_t v = 0;
+
+	for (size_t i = 0; i < n.len; i++) {
+		if (n.s[i] < '0' || n.s[i] > '9' || v > 1000000000) {
+			dsl_lex_error(ps, loc,
+				      "expected a whole number, found '%s'",
+				      n.s);
+			return -1;
+		}
+		v = v * 10 + (n.s[i] - '0');
+	}
+	return v;
+}
+
+static void push(struct dsl_parser *ps, struct dsl_list *l, void *item)
+{
+	if (item != NULL && dsl_list_push(ps->arena, l, item) != 0)
+		ps->arena->failed = 1;
+}
+
+static const struct dsl_str no_text = { NULL, 0 };
+}
+
+%union {
+	struct dsl_str str;
+	struct dsl_path *path;
+	struct dsl_regex *re;
+	struct dsl_json *json;
+	struct dsl_expr *expr;
+	struct dsl_stmt *stmt;
+	struct dsl_opt *opt;
+	struct dsl_list list;
+	enum dsl_cmp cmp;
+}
+
+%token <str> STRING "string" NUMBER "number" IDENT "name"
+%token <str> PARAMREF "parameter"
+%token <path> PATH "path"
+%token <re> REGEX "regular expression"
+%token POLICY "policy" INCLUDE "include" PARAM "param" OUTPUT "output"
+%token SELECT "select" DROP "drop" WHEN "when" SAMPLE "sample" BY "by"
+%token RULE "rule" ON "on"
+%token SET "set" DELETE "delete" RENAME "rename" COPY "copy" KEEP "keep"
+%token MASK "mask" PSEUDONYMIZE "pseudonymize" REPLACE "replace"
+%token TRUNCATE "truncate"
+%token TO "to" WITH "with" AS "as" LENGTH "length" ELSE "else"
+%token KEEP_FIRST "keep first" KEEP_LAST "keep last"
+%token MATCHES "matches" MATCHING "matching" IN "in" EXISTS "exists"
+%token AND "and" OR "or" NOT "not"
+%token TRUE "true" FALSE "false" NUL "null"
+%token EQ "==" NE "!=" LE "<=" GE ">=" LT "<" GT ">"
+%token LEXERROR "invalid token"
+%token PATTERN_START "event pattern"
+
+%type <stmt> stmt action block_rule
+%type <list> stmts block pathlist opts members elements
+%type <opt> opt prefixes
+%type <expr> expr operand opt_when rate
+%type <json> json_value json_scalar json_object json_array member value
+%type <str> opt_reason else_word
+%type <cmp> cmpop
+
+%left OR
+%left AND
+%precedence NOT
+
+%%
+
+/* file: a policy is a list of statements; or, for `scrub test-pattern`,
+ * one JSON value: an event pattern on its own. */
+file:
+	stmts			{ ps->out->stmts = $1; }
+	| PATTERN_START json_value { ps->pattern = $2; }
+	;
+
+stmts:
+	%empty			{ memset(&$$, 0, sizeof $$); }
+	| stmts stmt		{ $$ = $1; push(ps, &$$, $2); }
+	| stmts error		{ $$ = $1; }
+	;
+
+/* stmt: the header statements, selection and dropping, rules, actions. */
+stmt:
+	POLICY STRING {
+		$$ = stmt(ps, ST_POLICY, @$, @1);
+		if ($$) { $$->name = $2.s; $$->name_span = dsl_span_of(ps, @2); }
+	}
+	| INCLUDE STRING {
+		$$ = stmt(ps, ST_INCLUDE, @$, @1);
+		if ($$) { $$->name = $2.s; $$->name_span = dsl_span_of(ps, @2); }
+	}
+	| PARAM IDENT '=' json_scalar {
+		$$ = stmt(ps, ST_PARAM, @$, @1);
+		if ($$) {
+			$$->name = $2.s;
+			$$->name_span = dsl_span_of(ps, @2);
+			$$->value = $4;
+		}
+	}
+	| OUTPUT IDENT {
+		$$ = stmt(ps, ST_OUTPUT, @$, @1);
+		if ($$) { $$->name = $2.s; $$->name_span = dsl_span_of(ps, @2); }
+	}
+	| SELECT expr {
+		$$ = stmt(ps, ST_SELECT, @$, @1);
+		if ($$) $$->cond = $2;
+	}
+	| DROP opt_reason opt_when {
+		$$ = stmt(ps, ST_DROP, @$, @1);
+		if ($$) {
+			$$->name = $2.s;
+			$$->name_span = dsl_span_of(ps, @2);
+			$$->cond = $3;
+		}
+	}
+	| SAMPLE rate '%' BY pathlist {
+		$$ = stmt(ps, ST_SAMPLE, @$, @1);
+		if ($$) { $$->rate = $2; $$->paths = $5; }
+	}
+	| block_rule
+	| action
+	;
+
+opt_reason:
+	%empty			{ $$ = no_text; }
+	| STRING
+	;
+
+opt_when:
+	%empty			{ $$ = NULL; }
+	| WHEN expr		{ $$ = $2; }
+	;
+
+rate:
+	NUMBER {
+		$$ = expr(ps, EX_LITERAL, @$);
+		if ($$) $$->json = json(ps, DJ_NUMBER, @1, $1);
+	}
+	| PARAMREF {
+		$$ = expr(ps, EX_PARAM, @$);
+		if ($$) $$->name = $1.s;
+	}
+	;
+
+/* rule "name" [when COND] { ... }   or   on COND { ... } */
+block_rule:
+	RULE STRING opt_when block {
+		$$ = stmt(ps, ST_RULE, @$, @1);
+		if ($$) {
+			$$->name = $2.s;
+			$$->name_span = dsl_span_of(ps, @2);
+			$$->cond = $3;
+			$$->body = $4;
+		}
+	}
+	| ON expr block {
+		$$ = stmt(ps, ST_RULE, @$, @1);
+		if ($$) { $$->cond = $2; $$->body = $3; $$->implicit_name = 1; }
+	}
+	;
+
+block:
+	'{' stmts '}'		{ $$ = $2; }
+	;
+
+/* action: what a rule does to the event. */
+action:
+	SET PATH '=' value {
+		$$ = stmt(ps, ST_SET, @$, @1);
+		if ($$) { push(ps, &$$->paths, $2); $$->value = $4; }
+	}
+	| DELETE pathlist {
+		$$ = stmt(ps, ST_DELETE, @$, @1);
+		if ($$) $$->paths = $2;
+	}
+	| RENAME PATH TO PATH {
+		$$ = stmt(ps, ST_RENAME, @$, @1);
+		if ($$) { push(ps, &$$->paths, $2); $$->dest = $4; }
+	}
+	| COPY PATH TO PATH {
+		$$ = stmt(ps, ST_COPY, @$, @1);
+		if ($$) { push(ps, &$$->paths, $2); $$->dest = $4; }
+	}
+	| KEEP pathlist {
+		$$ = stmt(ps, ST_KEEP, @$, @1);
+		if ($$) $$->paths = $2;
+	}
+	| MASK pathlist opts {
+		$$ = stmt(ps, ST_MASK, @$, @1);
+		if ($$) { $$->paths = $2; $$->opts = $3; }
+	}
+	| PSEUDONYMIZE pathlist opts {
+		$$ = stmt(ps, ST_PSEUDONYMIZE, @$, @1);
+		if ($$) { $$->paths = $2; $$->opts = $3; }
+	}
+	| REPLACE pathlist opts {
+		$$ = stmt(ps, ST_REPLACE, @$, @1);
+		if ($$) { $$->paths = $2; $$->opts = $3; }
+	}
+	| TRUNCATE pathlist opts {
+		$$ = stmt(ps, ST_TRUNCATE, @$, @1);
+		if ($$) { $$->paths = $2; $$->opts = $3; }
+	}
+	;
+
+pathlist:
+	PATH			{ memset(&$$, 0, sizeof $$); push(ps, &$$, $1); }
+	| pathlist ',' PATH	{ $$ = $1; push(ps, &$$, $3); }
+	;
+
+/* opts: the words after an action's paths, in any order. */
+opts:
+	%empty			{ memset(&$$, 0, sizeof $$); }
+	| opts opt		{ $$ = $1; push(ps, &$$, $2); }
+	;
+
+opt:
+	KEEP_FIRST NUMBER {
+		$$ = opt(ps, OPT_KEEP_FIRST, @$);
+		if ($$) $$->num = whole(ps, $2, @2);
+	}
+	| KEEP_LAST NUMBER {
+		$$ = opt(ps, OPT_KEEP_LAST, @$);
+		if ($$) $$->num = whole(ps, $2, @2);
+	}
+	| WITH value {
+		$$ = opt(ps, OPT_WITH, @$);
+		if ($$) $$->value = $2;
+	}
+	| AS STRING {
+		$$ = opt(ps, OPT_AS, @$);
+		if ($$) $$->value = json(ps, DJ_STRING, @2, $2);
+	}
+	| LENGTH NUMBER {
+		$$ = opt(ps, OPT_LENGTH, @$);
+		if ($$) $$->num = whole(ps, $2, @2);
+	}
+	| TO prefixes		{ $$ = $2; }
+	| ELSE else_word {
+		$$ = opt(ps, OPT_ELSE, @$);
+		if ($$) $$->word = $2.s;
+	}
+	| MATCHING REGEX {
+		$$ = opt(ps, OPT_MATCHING, @$);
+		if ($$) $$->re = $2;
+	}
+	;
+
+/* to /24  or  to /24, /64: the prefix lengths, kept as a JSON array. */
+prefixes:
+	'/' NUMBER {
+		$$ = opt(ps, OPT_PREFIX, @$);
+		if ($$) {
+			$$->value = json(ps, DJ_ARRAY, @$, no_text);
+			if ($$->value)
+				push(ps, &$$->value->items,
+				     json(ps, DJ_NUMBER, @2, $2));
+		}
+	}
+	| prefixes ',' '/' NUMBER {
+		$$ = $1;
+		if ($$) {
+			$$->span.end = @4.end;
+			if ($$->value)
+				push(ps, &$$->value->items,
+				     json(ps, DJ_NUMBER, @4, $4));
+		}
+	}
+	;
+
+else_word:
+	NUL			{ $$.s = "null"; $$.len = 4; }
+	| DELETE		{ $$.s = "delete"; $$.len = 6; }
+	| IDENT
+	;
+
+value:
+	json_value
+	| PARAMREF		{ $$ = json(ps, DJ_PARAM, @$, $1); }
+	;
+
+/* expr: conditions of select, drop and rules. */
+expr:
+	expr OR expr {
+		$$ = expr(ps, EX_OR, @$);
+		if ($$) { $$->a = $1; $$->b = $3; }
+	}
+	| expr AND expr {
+		$$ = expr(ps, EX_AND, @$);
+		if ($$) { $$->a = $1; $$->b = $3; }
+	}
+	| NOT expr {
+		$$ = expr(ps, EX_NOT, @$);
+		if ($$) $$->a = $2;
+	}
+	| '(' expr ')'		{ $$ = $2; }
+	| operand cmpop operand {
+		$$ = expr(ps, EX_CMP, @$);
+		if ($$) { $$->cmp = $2; $$->a = $1; $$->b = $3; }
+	}
+	| operand IN json_array {
+		$$ = expr(ps, EX_IN, @$);
+		if ($$) { $$->a = $1; $$->json = $3; }
+	}
+	| operand MATCHES REGEX {
+		$$ = expr(ps, EX_MATCHES, @$);
+		if ($$) { $$->a = $1; $$->re = $3; }
+	}
+	| EXISTS PATH {
+		$$ = expr(ps, EX_EXISTS, @$);
+		if ($$) $$->path = $2;
+	}
+	| json_object {
+		$$ = expr(ps, EX_PATTERN, @$);
+		if ($$) $$->json = $1;
+	}
+	;
+
+cmpop:
+	EQ	{ $$ = CMP_EQ; }
+	| NE	{ $$ = CMP_NE; }
+	| LT	{ $$ = CMP_LT; }
+	| LE	{ $$ = CMP_LE; }
+	| GT	{ $$ = CMP_GT; }
+	| GE	{ $$ = CMP_GE; }
+	;
+
+operand:
+	PATH {
+		$$ = expr(ps, EX_PATH, @$);
+		if ($$) $$->path = $1;
+	}
+	| json_scalar {
+		$$ = expr(ps, EX_LITERAL, @$);
+		if ($$) $$->json = $1;
+	}
+	| PARAMREF {
+		$$ = expr(ps, EX_PARAM, @$);
+		if ($$) $$->name = $1.s;
+	}
+	;
+
+/* JSON values, as in RFC 8259: literals and event patterns. */
+json_value:
+	json_scalar
+	| json_object
+	| json_array
+	;
+
+json_scalar:
+	STRING		{ $$ = json(ps, DJ_STRING, @$, $1); }
+	| NUMBER	{ $$ = json(ps, DJ_NUMBER, @$, $1); }
+	| TRUE		{ $$ = json(ps, DJ_TRUE, @$, no_text); }
+	| FALSE		{ $$ = json(ps, DJ_FALSE, @$, no_text); }
+	| NUL		{ $$ = json(ps, DJ_NULL, @$, no_text); }
+	;
+
+json_object:
+	'{' '}'		{ $$ = json(ps, DJ_OBJECT, @$, no_text); }
+	| '{' members '}' {
+		$$ = json(ps, DJ_OBJECT, @$, no_text);
+		if ($$) $$->items = $2;
+	}
+	;
+
+members:
+	member			{ memset(&$$, 0, sizeof $$); push(ps, &$$, $1); }
+	| members ',' member	{ $$ = $1; push(ps, &$$, $3); }
+	;
+
+member:
+	STRING ':' json_value {
+		$$ = $3;
+		if ($$) {
+			$$->key = $1.s;
+			$$->keylen = $1.len;
+			$$->key_span = dsl_span_of(ps, @1);
+		}
+	}
+	;
+
+json_array:
+	'[' ']'		{ $$ = json(ps, DJ_ARRAY, @$, no_text); }
+	| '[' elements ']' {
+		$$ = json(ps, DJ_ARRAY, @$, no_text);
+		if ($$) $$->items = $2;
+	}
+	;
+
+elements:
+	json_value		{ memset(&$$, 0, sizeof $$); push(ps, &$$, $1); }
+	| elements ',' json_value { $$ = $1; push(ps, &$$, $3); }
+	;
+
+%%
+
+/* Bison's names for tokens, without the quotes it adds. */
+static void token_name(yysymbol_kind_t k, struct buf *out)
+{
+	const char *n = yysymbol_name(k);
+	size_t len = strlen(n);
+
+	if (len >= 2 && n[0] == '"' && n[len - 1] == '"') {
+		buf_putc(out, '\'');
+		buf_put(out, n + 1, len - 2);
+		buf_putc(out, '\'');
+	} else if (k == YYSYMBOL_YYEOF) {
+		buf_puts(out, "end of file");
+	} else if (len == 3 && n[0] == '\'') {
+		buf_puts(out, n);
+	} else {
+		buf_puts(out, n);
+	}
+}
+
+/* Does a statement keyword fit here? Then an unknown word is most likely
+ * a misspelt action. */
+static int expects_statement(const yysymbol_kind_t *exp, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (exp[i] == YYSYMBOL_MASK || exp[i] == YYSYMBOL_DROP)
+			return 1;
+	return 0;
+}
+
+static int yyreport_syntax_error(const yypcontext_t *yyctx,
+				 struct dsl_parser *ps)
+{
+	enum { MAX_LISTED = 4, MAX_EXPECTED = 64 };
+	yysymbol_kind_t exp[MAX_EXPECTED];
+	yysymbol_kind_t tok = yypcontext_token(yyctx);
+	const DSL_YYLTYPE *loc = yypcontext_location(yyctx);
+	const struct dsl_source *src = &ps->ctx->sources[ps->file];
+	int n = yypcontext_expected_tokens(yyctx, exp, MAX_EXPECTED);
+	struct dsl_diag *d;
+	struct buf msg;
+	size_t tlen;
+
+	/* The lexer already explained its own errors. */
+	if (tok == YYSYMBOL_LEXERROR)
+		return 0;
+
+	buf_init(&msg, 4096);
+	tlen = loc->end - loc->start;
+	if (tok == YYSYMBOL_IDENT && expects_statement(exp, n)) {
+		d = dsl_diag(ps->ctx, DSL_ERROR, dsl_span_of(ps, *loc),
+			     "unknown-statement", "unknown statement '%.*s'",
+			     (int)tlen, src->text + loc->start);
+		const char *near = dsl_nearest(src->text + loc->start, tlen,
+					      dsl_statement_words);
+		if (near)
+			dsl_diag_hint(ps->ctx, d, "did you mean '%s'?", near);
+		return 0;
+	}
+	if (n > 0 && n <= MAX_LISTED) {
+		buf_puts(&msg, "expected ");
+		for (int i = 0; i < n; i++) {
+			if (i > 0)
+				buf_puts(&msg, i == n - 1 ? " or " : ", ");
+			token_name(exp[i], &msg);
+		}
+		buf_puts(&msg, " before ");
+	} else {
+		buf_puts(&msg, "unexpected ");
+	}
+	if (tok == YYSYMBOL_YYEOF) {
+		buf_puts(&msg, "end of file");
+	} else {
+		buf_putc(&msg, '\'');
+		buf_put(&msg, src->text + loc->start, tlen > 40 ? 40 : tlen);
+		buf_puts(&msg, tlen > 40 ? "...'" : "'");
+	}
+	buf_putc(&msg, '\0');
+	if (!buf_failed(&msg))
+		dsl_diag(ps->ctx, DSL_ERROR, dsl_span_of(ps, *loc), "syntax",
+			 "%s", msg.data);
+	buf_free(&msg);
+	return 0;
+}

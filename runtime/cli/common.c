@@ -1,0 +1,383 @@
+/* common.c - policy loading, NDJSON input, checked output, summaries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../../vm/alloc.h"
+#include "../../vm/buf.h"
+#include "../../vm/json.h"
+#include "cli.h"
+
+const char *cli_prog = "scrub";
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_number(const char *opt, const char *text, uint64_t max,
+	       uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || end == text || *end != '\0' || text[0] == '-' ||
+	    v > max || v == 0) {
+		cli_error("%s takes a whole number from 1 to %llu, not '%s'",
+			  opt, (unsigned long long)max, text);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void print_diag(void *ctx, const char *text)
+{
+	(void)ctx;
+	fputs(text, stderr);
+}
+
+/* The key's bytes: a key file's content without one trailing newline, or
+ * $SCRUB_KEY. Returns 1 with a key, 0 without, -1 on error. */
+static int load_key(const char *key_file, struct buf *key)
+{
+	const char *env = getenv("SCRUB_KEY");
+	char chunk[4096];
+	ssize_t n;
+	int fd;
+
+	if (key_file == NULL) {
+		if (env == NULL)
+			return 0;
+		buf_puts(key, env);
+	} else {
+		fd = open(key_file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			cli_error("cannot open key file '%s': %s", key_file,
+				  strerror(errno));
+			return -1;
+		}
+		while ((n = read(fd, chunk, sizeof chunk)) > 0)
+			buf_put(key, chunk, (size_t)n);
+		close(fd);
+		if (n < 0 || buf_failed(key)) {
+			cli_error("cannot read key file '%s': %s", key_file,
+				  n < 0 ? strerror(errno) : "too large");
+			return -1;
+		}
+		if (key->len && key->data[key->len - 1] == '\n')
+			key->len--;
+		if (key->len && key->data[key->len - 1] == '\r')
+			key->len--;
+	}
+	if (key->len == 0) {
+		cli_error("the key %s is empty", key_file ? "file" :
+			  "in SCRUB_KEY");
+		return -1;
+	}
+	return 1;
+}
+
+scrub_program *cli_open_policy(const char *path, char **params,
+			       size_t nparams, const char *key_file)
+{
+	scrub_program *p;
+	struct buf key;
+	char err[512];
+	int have_key;
+
+	if (scrub_program_open(path, &p, print_diag, NULL, err,
+			       sizeof err) != 0) {
+		cli_error("%s", err);
+		return NULL;
+	}
+	if (scrub_program_params_from_env(p, err, sizeof err) != 0)
+		goto fail;
+	for (size_t i = 0; i < nparams; i++) {
+		char *eq = strchr(params[i], '=');
+
+		if (eq == NULL) {
+			snprintf(err, sizeof err, "--param takes NAME=VALUE, "
+				 "not '%s'", params[i]);
+			goto fail;
+		}
+		*eq = '\0';
+		if (scrub_program_set_param(p, params[i], eq + 1, err,
+					    sizeof err) != 0) {
+			*eq = '=';
+			goto fail;
+		}
+		*eq = '=';
+	}
+
+	buf_init(&key, 1u << 20);
+	have_key = load_key(key_file, &key);
+	if (have_key > 0)
+		scrub_program_set_key(p, key.data, key.len);
+	if (key.data)
+		sodium_memzero(key.data, key.cap);
+	buf_free(&key);
+	if (have_key < 0) {
+		scrub_program_free(p);
+		return NULL;
+	}
+	if (have_key == 0 && scrub_program_needs_key(p)) {
+		snprintf(err, sizeof err, "policy '%s' pseudonymizes values "
+			 "and needs a key: set SCRUB_KEY or pass --key-file "
+			 "FILE", scrub_program_name(p));
+		goto fail;
+	}
+	return p;
+fail:
+	cli_error("%s", err);
+	scrub_program_free(p);
+	return NULL;
+}
+
+/* ---- NDJSON input ---------------------------------------------------------- */
+
+int ndjson_open(struct ndjson *r, const char *path, size_t max_line)
+{
+	memset(r, 0, sizeof *r);
+	r->name = path;
+	r->max_line = max_line;
+	r->cap = max_line + 65536;
+	r->fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		return -1;
+	r->buf = scrub_malloc(r->cap);
+	if (r->buf == NULL) {
+		if (r->fd > 0)
+			close(r->fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void ndjson_close(struct ndjson *r)
+{
+	if (r->fd > 0)
+		close(r->fd);
+	free(r->buf);
+	r->buf = NULL;
+}
+
+static int fill(struct ndjson *r)
+{
+	ssize_t n;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->scan -= r->start;
+		r->start = 0;
+	}
+	do
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		r->eof = 1;
+	r->end += (size_t)n;
+	return 0;
+}
+
+/* Hand out the bytes [start, end) as one line, or as an empty "too long"
+ * line when they were skipped. */
+static int take(struct ndjson *r, size_t end, size_t next, const char **line,
+		size_t *len, int *too_long)
+{
+	r->line++;
+	*line = r->buf + r->start;
+	*len = r->skipping ? 0 : end - r->start;
+	*too_long = r->skipping;
+	r->skipping = 0;
+	r->start = r->scan = next;
+	return 1;
+}
+
+int ndjson_next(struct ndjson *r, const char **line, size_t *len,
+		int *too_long)
+{
+	*too_long = 0;
+	for (;;) {
+		char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
+
+		if (nl != NULL) {
+			size_t at = (size_t)(nl - r->buf);
+
+			return take(r, at, at + 1, line, len, too_long);
+		}
+		r->scan = r->end;
+		if (r->end - r->start > r->max_line) {
+			/* Too long to hold: drop it, and keep looking for
+			 * the end of the line. */
+			r->skipping = 1;
+			r->start = r->end = r->scan = 0;
+		}
+		if (r->eof) {
+			if (r->end == r->start && !r->skipping)
+				return 0;
+			/* A last line without its newline. */
+			return take(r, r->end, r->end, line, len, too_long);
+		}
+		if (fill(r) != 0)
+			return -1;
+	}
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+int output_open(struct output *o, const char *path)
+{
+	memset(o, 0, sizeof *o);
+	o->name = path;
+	o->fd = strcmp(path, "-") == 0 ? 1
+		: open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (o->fd < 0)
+		return -1;
+	o->cap = 256 * 1024;
+	o->buf = scrub_malloc(o->cap);
+	if (o->buf == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static void flush(struct output *o)
+{
+	size_t done = 0;
+
+	while (done < o->len && !o->failed) {
+		ssize_t n = write(o->fd, o->buf + done, o->len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			o->failed = n < 0 ? errno : EIO;
+		else
+			done += (size_t)n;
+	}
+	o->len = 0;
+}
+
+void output_write(struct output *o, const void *p, size_t n)
+{
+	if (o->failed)
+		return;
+	if (n > o->cap - o->len)
+		flush(o);
+	if (n > o->cap) {
+		/* Bigger than the buffer: write it straight through. */
+		char *save = o->buf;
+		size_t cap = o->cap;
+
+		o->buf = (char *)p;
+		o->len = n;
+		flush(o);
+		o->buf = save;
+		o->cap = cap;
+		return;
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+int output_close(struct output *o)
+{
+	int rc = 0;
+
+	if (o->buf)
+		flush(o);
+	if (!o->failed && o->fd > 2 && fsync(o->fd) != 0 && errno != EINVAL)
+		o->failed = errno;
+	if (o->fd > 2 && close(o->fd) != 0 && !o->failed)
+		o->failed = errno;
+	if (o->failed) {
+		cli_error("error writing %s: %s",
+			  strcmp(o->name, "-") == 0 ? "standard output"
+						    : o->name,
+			  strerror(o->failed));
+		rc = -1;
+	}
+	free(o->buf);
+	o->buf = NULL;
+	return rc;
+}
+
+void cli_write_reject(struct output *o, const char *input,
+		      unsigned long line, const char *code,
+		      const char *message, const char *rule,
+		      const char *policy_file, unsigned policy_line)
+{
+	struct buf b;
+	char num[64];
+
+	buf_init(&b, 1u << 20);
+	buf_puts(&b, "{\"input\":");
+	json_encode_string(&b, input, strlen(input));
+	snprintf(num, sizeof num, ",\"line\":%lu,\"code\":", line);
+	buf_puts(&b, num);
+	json_encode_string(&b, code, strlen(code));
+	buf_puts(&b, ",\"message\":");
+	json_encode_string(&b, message, strlen(message));
+	buf_puts(&b, ",\"rule\":");
+	if (rule)
+		json_encode_string(&b, rule, strlen(rule));
+	else
+		buf_puts(&b, "null");
+	buf_puts(&b, ",\"policy\":");
+	if (policy_file) {
+		char at[32];
+
+		snprintf(at, sizeof at, ":%u", policy_line);
+		buf_putc(&b, '"');
+		buf_puts(&b, policy_file);
+		buf_puts(&b, at);
+		buf_putc(&b, '"');
+	} else {
+		buf_puts(&b, "null");
+	}
+	buf_puts(&b, "}\n");
+	if (!buf_failed(&b))
+		output_write(o, b.data, b.len);
+	buf_free(&b);
+}
+
+static void print_counts(const char *what, uint64_t n,
+			 const struct scrub_count *tab, size_t ntab)
+{
+	fprintf(stderr, ", %llu %s", (unsigned long long)n, what);
+	for (size_t i = 0; i < ntab; i++)
+		fprintf(stderr, "%s%s %llu", i ? ", " : " (", tab[i].name,
+			(unsigned long long)tab[i].count);
+	if (ntab)
+		fputc(')', stderr);
+}
+
+void cli_print_summary(const struct scrub_counters *c)
+{
+	fprintf(stderr, "%s: %llu read, %llu emitted", cli_prog,
+		(unsigned long long)c->events,
+		(unsigned long long)c->emitted);
+	print_counts("dropped", c->dropped, c->drops, c->ndrops);
+	print_counts("rejected", c->rejected, c->rejects, c->nrejects);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,197 @@
+/* json.h - event documents: parse, look up, edit and print one JSON event.
+ *
+ * The parser validates the whole input (RFC 8259, plus valid UTF-8 and no
+ * lone surrogates as I-JSON, RFC 7493, asks) and indexes it into a flat
+ * table of nodes that point back into the input bytes. Nothing is decoded or
+ * copied until someone asks: a string's text is unescaped only when read, and
+ * the printer copies every untouched subtree straight from the input. That is
+ * what keeps untouched data byte-for-byte as it came, numbers included.
+ *
+ * Edits (set, delete, insert, rename, move) relink nodes and put new text in
+ * a per-document arena. The node table and the arena are reserved once at
+ * their limits and never move, so refs and text pointers stay valid for the
+ * whole life of one parsed event.
+ *
+ * Ownership: the document never owns the input bytes; they must outlive it
+ * until the next json_parse() or json_doc_free(). Everything else belongs
+ * to the document.
+ */
+#ifndef SCRUB_JSON_H
+#define SCRUB_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+typedef uint32_t json_ref;	/* a node; 0 means "no node" */
+
+enum json_type {
+	JSON_NONE = 0,
+	JSON_NULL,
+	JSON_FALSE,
+	JSON_TRUE,
+	JSON_NUMBER,
+	JSON_STRING,
+	JSON_ARRAY,
+	JSON_OBJECT,
+};
+
+/* Why a parse or an edit failed. */
+enum json_error {
+	JSON_OK = 0,
+	JSON_E_SYNTAX,		/* not JSON */
+	JSON_E_UTF8,		/* invalid UTF-8 or a lone surrogate escape */
+	JSON_E_DEPTH,		/* nested deeper than the limit */
+	JSON_E_NODES,		/* more values than the limit */
+	JSON_E_MEMORY,		/* arena limit reached, or malloc failed */
+};
+
+struct json_limits {
+	uint32_t max_depth;	/* containers nested at most this deep */
+	uint32_t max_nodes;	/* values per document */
+	uint32_t max_arena;	/* bytes of new text per document */
+};
+
+/* Node flags. */
+enum {
+	JN_TEXT_ARENA = 0x01,	/* text lives in the arena, not the input */
+	JN_KEY_ARENA = 0x02,	/* key lives in the arena */
+	JN_ESCAPED = 0x04,	/* string text has backslash escapes */
+	JN_KEY_ESCAPED = 0x08,	/* key has backslash escapes */
+	JN_NONCANON = 0x10,	/* string escapes differ from canonical */
+	JN_KEY_NONCANON = 0x20,	/* key escapes differ from canonical */
+	JN_VERBATIM = 0x40,	/* container: its text is its exact output */
+};
+
+struct json_node {
+	uint32_t text;		/* scalar token (strings quoted), or span */
+	uint32_t len;
+	uint32_t key;		/* object member: key text, quotes excluded */
+	uint32_t keylen;
+	json_ref next;		/* next sibling */
+	json_ref first;		/* first child of a container */
+	json_ref parent;	/* 0 for the root and for detached nodes */
+	uint8_t type;		/* enum json_type */
+	uint8_t flags;
+	uint16_t unused;
+};
+
+struct json_frame;
+
+struct json_doc {
+	const char *src;
+	size_t srclen;
+	struct json_node *nodes;	/* nodes[0] is unused */
+	uint32_t count;
+	char *arena;
+	uint32_t arena_len;
+	json_ref root;
+	int canonical;		/* print strings in canonical form */
+	struct json_limits lim;
+	struct json_frame *frames;
+
+	/* After a failed parse or edit. */
+	enum json_error err;
+	size_t err_offset;	/* byte offset into the input */
+	const char *err_msg;	/* static text */
+};
+
+int json_doc_init(struct json_doc *d, const struct json_limits *lim);
+void json_doc_free(struct json_doc *d);
+
+/* Parse `len` bytes of `src` (any leading and trailing whitespace allowed)
+ * into `d`, dropping whatever it held. Returns JSON_OK or an error, with
+ * d->err_offset and d->err_msg saying where and why. With `canonical` set the
+ * printer re-escapes every string canonically (see json_encode_string).
+ * Duplicate keys: the first occurrence keeps its place and takes the last
+ * occurrence's value; later ones are removed (what JSON.parse and Python
+ * do), so no copy of a key can slip past a rule that handles the other. */
+enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
+			   int canonical);
+
+static inline struct json_node *json_node(const struct json_doc *d,
+					  json_ref r)
+{
+	return &d->nodes[r];
+}
+
+static inline enum json_type json_type_of(const struct json_doc *d,
+					  json_ref r)
+{
+	return r ? (enum json_type)d->nodes[r].type : JSON_NONE;
+}
+
+static inline const char *json_text(const struct json_doc *d, json_ref r)
+{
+	const struct json_node *n = &d->nodes[r];
+
+	return (n->flags & JN_TEXT_ARENA ? d->arena : d->src) + n->text;
+}
+
+static inline const char *json_key_text(const struct json_doc *d,
+					json_ref r)
+{
+	const struct json_node *n = &d->nodes[r];
+
+	return (n->flags & JN_KEY_ARENA ? d->arena : d->src) + n->key;
+}
+
+static inline json_ref json_first(const struct json_doc *d, json_ref r)
+{
+	return d->nodes[r].first;
+}
+
+static inline json_ref json_next(const struct json_doc *d, json_ref r)
+{
+	return d->nodes[r].next;
+}
+
+const char *json_type_name(enum json_type t);
+
+/* Look-ups. A key is given decoded (UTF-8, no escapes). */
+json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
+		     size_t keylen);
+json_ref json_element(const struct json_doc *d, json_ref arr, int64_t index);
+uint32_t json_length(const struct json_doc *d, json_ref container);
+
+/* A string's or key's decoded UTF-8. Points into the input when there is
+ * nothing to unescape, otherwise into the arena; NULL if the arena is full. */
+const char *json_string(struct json_doc *d, json_ref r, size_t *len);
+const char *json_key(struct json_doc *d, json_ref r, size_t *len);
+
+/* A number's value as a double (overflow gives +-inf). */
+double json_number(const struct json_doc *d, json_ref r);
+
+/* Edits. Each returns 0, or -1 with d->err set (arena or node limit). */
+int json_set_scalar(struct json_doc *d, json_ref r, enum json_type t,
+		    const char *text, size_t len);
+int json_set_string(struct json_doc *d, json_ref r, const char *utf8,
+		    size_t len);
+int json_set_json(struct json_doc *d, json_ref r, const char *text,
+		  size_t len);
+int json_set_copy(struct json_doc *d, json_ref r, json_ref from);
+void json_remove(struct json_doc *d, json_ref r);
+json_ref json_append_member(struct json_doc *d, json_ref obj,
+			    const char *key, size_t keylen);
+int json_rename(struct json_doc *d, json_ref r, const char *key,
+		size_t keylen);
+void json_touch(struct json_doc *d, json_ref r);
+
+/* Print the value at `r` as compact JSON. Untouched containers are copied
+ * from the input when they were already compact. */
+void json_write(const struct json_doc *d, json_ref r, struct buf *out);
+
+/* Canonical string form, quotes included: UTF-8 written raw; `"` `\` and
+ * the controls \b \f \n \r \t as short escapes; other controls below 0x20
+ * as \u00xx with lowercase hex. The input must be valid UTF-8. */
+void json_encode_string(struct buf *out, const char *utf8, size_t len);
+
+/* Unescape the body of a valid JSON string (quotes excluded) into `out`,
+ * which needs room for `len` bytes; returns the decoded length. */
+size_t json_unescape(const char *s, size_t len, char *out);
+
+/* Check that `len` bytes are valid UTF-8 (RFC 3629). */
+int json_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,779 @@
+/* load.c - read a compiled policy file into a vm_program.
+ *
+ * The file is outside input: every count, length and index is checked
+ * before use, and any problem refuses the whole program with a message
+ * naming the section and the offset. The code itself is checked by the
+ * verifier (verify.c) once the tables it refers to are known to be sound.
+ */
+#include "program.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "alloc.h"
+#include "json.h"
+
+/* A bounds-checked reader over one section. Errors are sticky. */
+struct reader {
+	const unsigned char *base;	/* start of the file */
+	const unsigned char *p, *end;
+	const char *section;
+	struct vm_error *err;
+	int failed;
+};
+
+static void rd_fail(struct reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void rd_fail(struct reader *r, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	if (r->failed)
+		return;
+	r->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	snprintf(r->err->msg, sizeof r->err->msg, "%s section, offset %zu: %s",
+		 r->section, (size_t)(r->p - r->base), what);
+}
+
+static const unsigned char *rd_bytes(struct reader *r, size_t n)
+{
+	const unsigned char *p = r->p;
+
+	if (r->failed)
+		return NULL;
+	if ((size_t)(r->end - r->p) < n) {
+		rd_fail(r, "truncated");
+		return NULL;
+	}
+	r->p += n;
+	return p;
+}
+
+static uint8_t rd_u8(struct reader *r)
+{
+	const unsigned char *p = rd_bytes(r, 1);
+
+	return p ? p[0] : 0;
+}
+
+static uint32_t rd_u32(struct reader *r)
+{
+	const unsigned char *p = rd_bytes(r, 4);
+
+	return p ? vm_u32(p) : 0;
+}
+
+static uint64_t rd_u64(struct reader *r)
+{
+	const unsigned char *p = rd_bytes(r, 8);
+
+	return p ? (uint64_t)vm_u32(p) | (uint64_t)vm_u32(p + 4) << 32 : 0;
+}
+
+static double rd_f64(struct reader *r)
+{
+	uint64_t bits = rd_u64(r);
+	double d;
+
+	memcpy(&d, &bits, sizeof d);
+	return d;
+}
+
+/* A count of items each at least `min_size` bytes: refuses counts the
+ * remaining bytes cannot hold, so no huge allocation on a lie. */
+static uint32_t rd_count(struct reader *r, size_t min_size)
+{
+	uint32_t n = rd_u32(r);
+
+	if (!r->failed && (size_t)n * min_size > (size_t)(r->end - r->p)) {
+		rd_fail(r, "count %u larger than the section", n);
+		return 0;
+	}
+	return n;
+}
+
+static int rd_end(struct reader *r)
+{
+	if (!r->failed && r->p != r->end)
+		rd_fail(r, "%zu bytes left over", (size_t)(r->end - r->p));
+	return r->failed ? -1 : 0;
+}
+
+/* ---- constants ---------------------------------------------------------- */
+
+static const char *const_kind_name(uint8_t k)
+{
+	static const char *const names[] = {
+		"?", "null", "false", "true", "number", "string", "json",
+		"list", "path list", "regex", "matcher",
+	};
+
+	return k <= VM_K__MAX ? names[k] : "?";
+}
+
+static int is_json_number(const char *s, size_t n)
+{
+	struct json_limits lim = { 1, 2, 0 };
+	struct json_doc d;
+	int ok;
+
+	if (n == 0 || json_doc_init(&d, &lim) != 0)
+		return 0;
+	ok = json_parse(&d, s, n, 0) == JSON_OK &&
+	     json_type_of(&d, d.root) == JSON_NUMBER && d.srclen == n &&
+	     d.nodes[d.root].len == n;
+	json_doc_free(&d);
+	return ok;
+}
+
+static int is_json_container(const char *s, size_t n)
+{
+	struct json_limits lim = { 1000, 1u << 20, 1u << 20 };
+	struct json_doc d;
+	int ok;
+
+	if (json_doc_init(&d, &lim) != 0)
+		return 0;
+	ok = json_parse(&d, s, n, 0) == JSON_OK &&
+	     (json_type_of(&d, d.root) == JSON_OBJECT ||
+	      json_type_of(&d, d.root) == JSON_ARRAY);
+	json_doc_free(&d);
+	return ok;
+}
+
+static int compile_regex(struct reader *r, struct vm_program *p,
+			 struct vm_const *c)
+{
+	uint32_t flags, opts = PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C;
+	int errcode;
+	PCRE2_SIZE erroff;
+
+	if (c->len < 4) {
+		rd_fail(r, "regex constant too short");
+		return -1;
+	}
+	flags = vm_u32((const unsigned char *)c->data);
+	if (flags & ~(uint32_t)VM_RE__ALL) {
+		rd_fail(r, "unknown regex flags 0x%x", flags);
+		return -1;
+	}
+	if (flags & VM_RE_CASELESS)
+		opts |= PCRE2_CASELESS;
+	if (flags & VM_RE_MULTILINE)
+		opts |= PCRE2_MULTILINE;
+	if (flags & VM_RE_DOTALL)
+		opts |= PCRE2_DOTALL;
+	if (flags & VM_RE_EXTENDED)
+		opts |= PCRE2_EXTENDED;
+	if (!json_utf8_valid(c->data + 4, c->len - 4)) {
+		rd_fail(r, "regex is not UTF-8");
+		return -1;
+	}
+	c->re = pcre2_compile((PCRE2_SPTR)c->data + 4, c->len - 4, opts,
+			      &errcode, &erroff, NULL);
+	if (c->re == NULL) {
+		PCRE2_UCHAR msg[120];
+
+		pcre2_get_error_message(errcode, msg, sizeof msg);
+		rd_fail(r, "regex does not compile: %s", (char *)msg);
+		return -1;
+	}
+	/* Without JIT (some platforms) the interpreter still works. */
+	pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);
+	pcre2_pattern_info(c->re, PCRE2_INFO_CAPTURECOUNT, &c->re_captures);
+	if (c->re_captures > p->max_captures)
+		p->max_captures = c->re_captures;
+	return 0;
+}
+
+/* Fill in what the interpreter needs from one constant's payload. */
+static int prepare_const(struct reader *r, struct vm_program *p,
+			 struct vm_const *c)
+{
+	struct buf enc;
+
+	switch (c->kind) {
+	case VM_K_NULL:
+	case VM_K_FALSE:
+	case VM_K_TRUE:
+		if (c->len != 0)
+			rd_fail(r, "%s constant with a payload",
+				const_kind_name(c->kind));
+		break;
+	case VM_K_NUMBER:
+		if (!is_json_number(c->data, c->len)) {
+			rd_fail(r, "number constant is not a JSON number");
+			break;
+		}
+		{
+			char *t = scrub_strndup(c->data, c->len);
+
+			if (t == NULL) {
+				rd_fail(r, "out of memory");
+				break;
+			}
+			c->num = strtod(t, NULL);
+			free(t);
+		}
+		break;
+	case VM_K_STRING:
+		if (!json_utf8_valid(c->data, c->len)) {
+			rd_fail(r, "string constant is not UTF-8");
+			break;
+		}
+		/* Names and reasons are handed out as C strings. */
+		c->owned = scrub_strndup(c->data, c->len);
+		if (c->owned == NULL) {
+			rd_fail(r, "out of memory");
+			break;
+		}
+		c->data = c->owned;
+		buf_init(&enc, UINT32_MAX / 2);
+		json_encode_string(&enc, c->data, c->len);
+		if (buf_failed(&enc)) {
+			buf_free(&enc);
+			rd_fail(r, "out of memory");
+			break;
+		}
+		c->json = enc.data;
+		c->json_len = (uint32_t)enc.len;
+		break;
+	case VM_K_JSON:
+		if (!is_json_container(c->data, c->len))
+			rd_fail(r, "json constant is not a JSON array or "
+				   "object");
+		break;
+	case VM_K_LIST:
+	case VM_K_PATHLIST:
+	case VM_K_MATCHER: {
+		size_t word = c->kind == VM_K_MATCHER ? 16 : 4;
+
+		if (c->len < 4 ||
+		    (c->len - 4) != (size_t)vm_u32((const unsigned char *)
+						   c->data) * word) {
+			rd_fail(r, "%s constant has the wrong length",
+				const_kind_name(c->kind));
+			break;
+		}
+		c->count = vm_u32((const unsigned char *)c->data);
+		c->items = (const unsigned char *)c->data + 4;
+		break;
+	}
+	case VM_K_REGEX:
+		compile_regex(r, p, c);
+		break;
+	default:
+		rd_fail(r, "unknown constant kind %u", c->kind);
+		break;
+	}
+	return r->failed ? -1 : 0;
+}
+
+/* Indices inside lists, path lists and matchers, once all are known. */
+static int check_const_refs(struct reader *r, struct vm_program *p,
+			    const struct vm_const *c)
+{
+	for (uint32_t i = 0; i < c->count && !r->failed; i++) {
+		if (c->kind == VM_K_LIST) {
+			uint32_t k = vm_u32(c->items + 4 * i);
+
+			if (k >= p->nconsts || p->consts[k].kind > VM_K_JSON)
+				rd_fail(r, "list item %u is not a value", i);
+		} else if (c->kind == VM_K_PATHLIST) {
+			if (vm_u32(c->items + 4 * i) >= p->npaths)
+				rd_fail(r, "path list item %u out of range", i);
+		}
+	}
+	if (c->kind == VM_K_MATCHER && !r->failed)
+		return vm_check_matcher(p, c, r->err) == 0 ? 0 :
+		       (r->failed = 1, -1);
+	return r->failed ? -1 : 0;
+}
+
+static int read_consts(struct reader *r, struct vm_program *p)
+{
+	p->nconsts = rd_count(r, 5);
+	p->consts = scrub_calloc(p->nconsts ? p->nconsts : 1,
+				 sizeof *p->consts);
+	if (p->consts == NULL) {
+		rd_fail(r, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->nconsts && !r->failed; i++) {
+		struct vm_const *c = &p->consts[i];
+
+		c->kind = rd_u8(r);
+		c->len = rd_u32(r);
+		c->data = (const char *)rd_bytes(r, c->len);
+		if (!r->failed)
+			prepare_const(r, p, c);
+	}
+	return rd_end(r);
+}
+
+/* ---- paths, params, lines -------------------------------------------------- */
+
+static int read_paths(struct reader *r, struct vm_program *p)
+{
+	p->npaths = rd_count(r, 5);
+	p->paths = scrub_calloc(p->npaths ? p->npaths : 1, sizeof *p->paths);
+	if (p->paths == NULL) {
+		rd_fail(r, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->npaths && !r->failed; i++) {
+		struct vm_path *path = &p->paths[i];
+		unsigned deep = 0;
+
+		path->mode = rd_u8(r);
+		path->nsegs = rd_count(r, 1);
+		if (path->mode > VM_PATH_PATTERN)
+			rd_fail(r, "path %u: unknown mode %u", i, path->mode);
+		path->segs = scrub_calloc(path->nsegs ? path->nsegs : 1,
+					  sizeof *path->segs);
+		if (path->segs == NULL) {
+			rd_fail(r, "out of memory");
+			break;
+		}
+		path->definite = 1;
+		for (uint32_t s = 0; s < path->nsegs && !r->failed; s++) {
+			struct vm_seg *seg = &path->segs[s];
+			uint32_t k;
+
+			seg->kind = rd_u8(r);
+			switch (seg->kind) {
+			case VM_SEG_KEY:
+				k = rd_u32(r);
+				if (k >= p->nconsts ||
+				    p->consts[k].kind != VM_K_STRING) {
+					rd_fail(r, "path %u: key is not a "
+						   "string constant", i);
+					break;
+				}
+				seg->name = p->consts[k].data;
+				seg->len = p->consts[k].len;
+				break;
+			case VM_SEG_INDEX:
+				seg->index = (int64_t)rd_u64(r);
+				break;
+			case VM_SEG_ELEMENTS:
+			case VM_SEG_MEMBERS:
+				path->definite = 0;
+				break;
+			case VM_SEG_DEEP:
+				path->definite = 0;
+				deep++;
+				break;
+			default:
+				rd_fail(r, "path %u: unknown segment kind %u",
+					i, seg->kind);
+			}
+			if (path->mode == VM_PATH_PATTERN &&
+			    seg->kind != VM_SEG_KEY)
+				rd_fail(r, "path %u: a pattern path has only "
+					   "keys", i);
+		}
+		if (deep > 1)
+			rd_fail(r, "path %u: more than one '**'", i);
+	}
+	return rd_end(r);
+}
+
+static int read_params(struct reader *r, struct vm_program *p)
+{
+	p->nparams = rd_count(r, 28);
+	p->params = scrub_calloc(p->nparams ? p->nparams : 1,
+				 sizeof *p->params);
+	if (p->params == NULL) {
+		rd_fail(r, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->nparams && !r->failed; i++) {
+		struct vm_param *pa = &p->params[i];
+		uint32_t name = rd_u32(r);
+		const struct vm_const *v;
+
+		pa->konst = rd_u32(r);
+		pa->flags = rd_u32(r);
+		pa->min = rd_f64(r);
+		pa->max = rd_f64(r);
+		if (r->failed)
+			break;
+		if (name >= p->nconsts || p->consts[name].kind != VM_K_STRING ||
+		    pa->konst >= p->nconsts) {
+			rd_fail(r, "param %u: bad constant index", i);
+			break;
+		}
+		pa->name = p->consts[name].data;
+		pa->name_len = p->consts[name].len;
+		v = &p->consts[pa->konst];
+		if (v->kind != VM_K_NUMBER && v->kind != VM_K_STRING &&
+		    v->kind != VM_K_TRUE && v->kind != VM_K_FALSE)
+			rd_fail(r, "param %u: value is a %s", i,
+				const_kind_name(v->kind));
+		if (pa->flags & ~(uint32_t)VM_PARAM__ALL)
+			rd_fail(r, "param %u: unknown flags", i);
+		if ((pa->flags & VM_PARAM_RANGE) &&
+		    (v->kind != VM_K_NUMBER || !(pa->min <= v->num) ||
+		     !(v->num <= pa->max)))
+			rd_fail(r, "param %u: default outside its range", i);
+	}
+	return rd_end(r);
+}
+
+static int read_sources(struct reader *r, struct vm_program *p)
+{
+	p->nfiles = rd_count(r, 4);
+	p->files = scrub_calloc(p->nfiles ? p->nfiles : 1, sizeof *p->files);
+	if (p->files == NULL) {
+		rd_fail(r, "out of memory");
+		return -1;
+	}
+	/* Names are string constants, which come later: keep the indices
+	 * for now (resolved in vm_load). */
+	for (uint32_t i = 0; i < p->nfiles && !r->failed; i++)
+		p->files[i] = (const char *)(uintptr_t)rd_u32(r);
+	return rd_end(r);
+}
+
+static int read_lines(struct reader *r, struct vm_program *p)
+{
+	p->nlines = rd_count(r, 12);
+	p->lines = scrub_calloc(p->nlines ? p->nlines : 1, sizeof *p->lines);
+	if (p->lines == NULL) {
+		rd_fail(r, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->nlines && !r->failed; i++) {
+		struct vm_line *l = &p->lines[i];
+
+		l->pc = rd_u32(r);
+		l->file = rd_u32(r);
+		l->line = rd_u32(r);
+		if (r->failed)
+			break;
+		if ((i == 0 && l->pc != 0) ||
+		    (i > 0 && l->pc <= p->lines[i - 1].pc) ||
+		    l->pc >= p->code_len || l->file >= p->nfiles)
+			rd_fail(r, "line entry %u out of order or range", i);
+	}
+	return rd_end(r);
+}
+
+/* ---- the file ---------------------------------------------------------------- */
+
+static const uint32_t section_order[] = {
+	VM_SEC_META, VM_SEC_SRCS, VM_SEC_CONS, VM_SEC_PATH, VM_SEC_PARM,
+	VM_SEC_CODE, VM_SEC_LINE,
+};
+
+static const char *section_name(uint32_t tag)
+{
+	switch (tag) {
+	case VM_SEC_META:
+		return "META";
+	case VM_SEC_SRCS:
+		return "SRCS";
+	case VM_SEC_CONS:
+		return "CONS";
+	case VM_SEC_PATH:
+		return "PATH";
+	case VM_SEC_PARM:
+		return "PARM";
+	case VM_SEC_CODE:
+		return "CODE";
+	case VM_SEC_LINE:
+		return "LINE";
+	}
+	return "unknown";
+}
+
+static int check_header(const unsigned char *b, size_t len,
+			struct vm_error *err, uint16_t *minor)
+{
+	uint16_t major;
+	uint32_t flags, size;
+	uint64_t sum;
+
+	if (len < VM_HEADER_SIZE || memcmp(b, VM_MAGIC, 4) != 0) {
+		snprintf(err->msg, sizeof err->msg, "not a scrub bytecode "
+			 "file (bad magic)");
+		return -1;
+	}
+	major = (uint16_t)(b[4] | b[5] << 8);
+	*minor = (uint16_t)(b[6] | b[7] << 8);
+	flags = vm_u32(b + 8);
+	size = vm_u32(b + 12);
+	sum = (uint64_t)vm_u32(b + 16) | (uint64_t)vm_u32(b + 20) << 32;
+	if (major != VM_FORMAT_MAJOR || *minor > VM_FORMAT_MINOR) {
+		snprintf(err->msg, sizeof err->msg, "bytecode format %u.%u is "
+			 "not supported (this build reads %u.0 to %u.%u)",
+			 major, *minor, VM_FORMAT_MAJOR, VM_FORMAT_MAJOR,
+			 VM_FORMAT_MINOR);
+		return -1;
+	}
+	if (flags != 0) {
+		snprintf(err->msg, sizeof err->msg, "reserved header flags "
+			 "0x%x are set", flags);
+		return -1;
+	}
+	if (size != len - VM_HEADER_SIZE) {
+		snprintf(err->msg, sizeof err->msg, "file is %zu bytes but "
+			 "the header says %zu (truncated or padded)", len,
+			 (size_t)size + VM_HEADER_SIZE);
+		return -1;
+	}
+	if (XXH3_64bits(b + VM_HEADER_SIZE, size) != sum) {
+		snprintf(err->msg, sizeof err->msg, "checksum mismatch: the "
+			 "file is corrupt");
+		return -1;
+	}
+	return 0;
+}
+
+static int read_sections(struct vm_program *p, struct vm_error *err)
+{
+	struct reader r = { p->image, p->image + VM_HEADER_SIZE,
+			    p->image + p->image_len, "body", err, 0 };
+	uint32_t name = 0;
+
+	for (size_t i = 0; i < sizeof section_order / sizeof *section_order;
+	     i++) {
+		uint32_t tag = rd_u32(&r), len = rd_u32(&r);
+		const unsigned char *payload;
+		struct reader s;
+
+		if (r.failed)
+			return -1;
+		if (tag != section_order[i]) {
+			rd_fail(&r, "expected section %s, found %s",
+				section_name(section_order[i]),
+				section_name(tag));
+			return -1;
+		}
+		payload = rd_bytes(&r, len);
+		if (payload == NULL)
+			return -1;
+		s = (struct reader){ p->image, payload, payload + len,
+				     section_name(tag), err, 0 };
+		switch (tag) {
+		case VM_SEC_META:
+			name = rd_u32(&s);
+			p->flags = rd_u32(&s);
+			if (p->flags & ~(uint32_t)VM_META__ALL)
+				rd_fail(&s, "unknown flags 0x%x", p->flags);
+			rd_end(&s);
+			break;
+		case VM_SEC_SRCS:
+			read_sources(&s, p);
+			break;
+		case VM_SEC_CONS:
+			read_consts(&s, p);
+			break;
+		case VM_SEC_PATH:
+			read_paths(&s, p);
+			break;
+		case VM_SEC_PARM:
+			read_params(&s, p);
+			break;
+		case VM_SEC_CODE:
+			p->code = payload;
+			p->code_len = len;
+			if (len == 0)
+				rd_fail(&s, "no code");
+			break;
+		case VM_SEC_LINE:
+			read_lines(&s, p);
+			break;
+		}
+		if (s.failed)
+			return -1;
+	}
+	if (rd_end(&r) != 0)
+		return -1;
+
+	/* Cross-references that needed the constants. */
+	r.section = "CONS";
+	for (uint32_t i = 0; i < p->nconsts; i++)
+		if (check_const_refs(&r, p, &p->consts[i]) != 0)
+			return -1;
+	if (name >= p->nconsts || p->consts[name].kind != VM_K_STRING) {
+		snprintf(err->msg, sizeof err->msg, "META: policy name is "
+			 "not a string constant");
+		return -1;
+	}
+	p->name = p->consts[name].data;
+	for (uint32_t i = 0; i < p->nfiles; i++) {
+		uint32_t k = (uint32_t)(uintptr_t)p->files[i];
+
+		if (k >= p->nconsts || p->consts[k].kind != VM_K_STRING) {
+			snprintf(err->msg, sizeof err->msg, "SRCS: file %u is "
+				 "not a string constant", i);
+			return -1;
+		}
+		p->files[i] = p->consts[k].data;
+	}
+	return 0;
+}
+
+struct vm_program *vm_load(const void *bytes, size_t len,
+			   struct vm_error *err)
+{
+	struct vm_program *p;
+	uint16_t minor;
+
+	err->msg[0] = '\0';
+	if (check_header(bytes, len, err, &minor) != 0)
+		return NULL;
+	p = scrub_calloc(1, sizeof *p);
+	if (p == NULL || (p->image = scrub_malloc(len)) == NULL) {
+		free(p);
+		snprintf(err->msg, sizeof err->msg, "out of memory");
+		return NULL;
+	}
+	memcpy(p->image, bytes, len);
+	p->image_len = len;
+	p->minor = minor;
+	if (read_sections(p, err) != 0 || vm_verify(p, err) != 0) {
+		vm_program_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void vm_program_free(struct vm_program *p)
+{
+	if (p == NULL)
+		return;
+	for (uint32_t i = 0; p->consts && i < p->nconsts; i++) {
+		free(p->consts[i].json);
+		free(p->consts[i].owned);
+		pcre2_code_free(p->consts[i].re);
+	}
+	for (uint32_t i = 0; p->paths && i < p->npaths; i++)
+		free(p->paths[i].segs);
+	free(p->consts);
+	free(p->paths);
+	free(p->params);
+	free(p->files);
+	free(p->lines);
+	free(p->image);
+	sodium_memzero(&p->hmac, sizeof p->hmac);
+	free(p);
+}
+
+int vm_program_line(const struct vm_program *p, uint32_t pc,
+		    const char **file, uint32_t *line)
+{
+	size_t lo = 0, hi = p->nlines;
+
+	if (p->nlines == 0)
+		return -1;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->lines[mid].pc <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*file = p->files[p->lines[lo].file];
+	*line = p->lines[lo].line;
+	return 0;
+}
+
+int vm_program_set_param(struct vm_program *p, const char *name,
+			 const char *value, struct vm_error *err)
+{
+	size_t nlen = strlen(name), vlen = strlen(value);
+	struct vm_param *pa = NULL;
+	struct vm_const *c;
+	char *copy;
+
+	for (uint32_t i = 0; i < p->nparams; i++)
+		if (p->params[i].name_len == nlen &&
+		    memcmp(p->params[i].name, name, nlen) == 0)
+			pa = &p->params[i];
+	if (pa == NULL) {
+		snprintf(err->msg, sizeof err->msg, "policy '%s' has no "
+			 "parameter '%s'", p->name, name);
+		return -1;
+	}
+	c = &p->consts[pa->konst];
+	switch (c->kind) {
+	case VM_K_NUMBER:
+		if (!is_json_number(value, vlen)) {
+			snprintf(err->msg, sizeof err->msg, "parameter '%s' "
+				 "takes a number, not '%s'", name, value);
+			return -1;
+		}
+		if ((pa->flags & VM_PARAM_RANGE) &&
+		    !(strtod(value, NULL) >= pa->min &&
+		      strtod(value, NULL) <= pa->max)) {
+			snprintf(err->msg, sizeof err->msg, "parameter '%s': "
+				 "%s is outside %g..%g", name, value, pa->min,
+				 pa->max);
+			return -1;
+		}
+		break;
+	case VM_K_TRUE:
+	case VM_K_FALSE:
+		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
+			snprintf(err->msg, sizeof err->msg, "parameter '%s' "
+				 "takes true or false, not '%s'", name, value);
+			return -1;
+		}
+		c->kind = value[0] == 't' ? VM_K_TRUE : VM_K_FALSE;
+		return 0;
+	default:
+		if (!json_utf8_valid(value, vlen)) {
+			snprintf(err->msg, sizeof err->msg, "parameter '%s': "
+				 "value is not UTF-8", name);
+			return -1;
+		}
+		break;
+	}
+
+	copy = scrub_strndup(value, vlen);
+	if (copy == NULL) {
+		snprintf(err->msg, sizeof err->msg, "out of memory");
+		return -1;
+	}
+	if (c->kind == VM_K_STRING) {
+		struct buf enc;
+
+		buf_init(&enc, UINT32_MAX / 2);
+		json_encode_string(&enc, value, vlen);
+		if (buf_failed(&enc)) {
+			free(copy);
+			buf_free(&enc);
+			snprintf(err->msg, sizeof err->msg, "out of memory");
+			return -1;
+		}
+		free(c->json);
+		c->json = enc.data;
+		c->json_len = (uint32_t)enc.len;
+	} else {
+		c->num = strtod(copy, NULL);
+	}
+	free(c->owned);
+	c->owned = copy;
+	c->data = copy;
+	c->len = (uint32_t)vlen;
+	return 0;
+}
+
+void vm_program_set_key(struct vm_program *p, const void *key, size_t len)
+{
+	crypto_auth_hmacsha256_init(&p->hmac, key, len);
+	p->has_key = 1;
+}
