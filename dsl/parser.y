@@ -543,6 +543,28 @@ static int expects_statement(const yysymbol_kind_t *exp, int n)
 	return 0;
 }
 
+/* Is the character token `c` among the expected ones? */
+static int expects(const yysymbol_kind_t *exp, int n, char c)
+{
+	char name[4] = { '\'', c, '\'', '\0' };
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(yysymbol_name(exp[i]), name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Where a JSON value fits, say so rather than list every literal. */
+static int expects_value(const yysymbol_kind_t *exp, int n)
+{
+	int seen = 0;
+
+	for (int i = 0; i < n; i++)
+		seen |= (exp[i] == YYSYMBOL_STRING) | (exp[i] == YYSYMBOL_NUMBER)
+			<< 1 | (exp[i] == YYSYMBOL_NUL) << 2;
+	return seen == 7;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *yyctx,
 				 struct dsl_parser *ps)
 {
@@ -572,7 +594,11 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx,
 			dsl_diag_hint(ps->ctx, d, "did you mean '%s'?", near);
 		return 0;
 	}
-	if (n > 0 && n <= MAX_LISTED) {
+	if (tok == YYSYMBOL_PATH && expects(exp, n, ',')) {
+		buf_puts(&msg, "expected ',' between paths, before ");
+	} else if (expects_value(exp, n)) {
+		buf_puts(&msg, "expected a value before ");
+	} else if (n > 0 && n <= MAX_LISTED) {
 		buf_puts(&msg, "expected ");
 		for (int i = 0; i < n; i++) {
 			if (i > 0)

@@ -58,19 +58,24 @@ static int set_const(struct vm_exec *ex, json_ref r, const struct vm_const *c)
 }
 
 /* Walk a definite path's parent from the root, creating missing objects
- * on the way. 0 with *out (0 when an index points nowhere), or -1. */
+ * on the way: 0 with *out, or -1. *out is 0 when there is nowhere to
+ * write: an index that points past an array, or one that would have to
+ * be created (only objects are). */
 static int make_parent(struct vm_exec *ex, const struct vm_path *path,
 		       json_ref *out)
 {
 	struct json_doc *d = &ex->doc;
-	json_ref cur = d->root;
+	json_ref cur = d->root, next;
+	uint32_t i, k;
 
-	for (uint32_t i = 0; i + 1 < path->nsegs && cur; i++) {
+	*out = 0;
+	for (i = 0; i + 1 < path->nsegs; i++, cur = next) {
 		const struct vm_seg *s = &path->segs[i];
-		json_ref next;
 
 		if (s->kind == VM_SEG_INDEX) {
-			cur = json_element(d, cur, s->index);
+			next = json_element(d, cur, s->index);
+			if (next == 0)
+				return 0;
 			continue;
 		}
 		if (json_type_of(d, cur) != JSON_OBJECT)
@@ -79,11 +84,20 @@ static int make_parent(struct vm_exec *ex, const struct vm_path *path,
 					 vm_path_name(ex, path),
 					 json_type_name(json_type_of(d, cur)));
 		next = json_member(d, cur, s->name, s->len);
-		if (next == 0) {
-			next = json_append_member(d, cur, s->name, s->len);
-			if (next == 0 || json_set_json(d, next, "{}", 2) != 0)
-				return vm_doc_failed(ex);
-		}
+		if (next == 0)
+			break;
+	}
+
+	/* The rest must be created: only keys can be. */
+	for (k = i; k + 1 < path->nsegs; k++)
+		if (path->segs[k].kind != VM_SEG_KEY)
+			return 0;
+	for (; i + 1 < path->nsegs; i++) {
+		const struct vm_seg *s = &path->segs[i];
+
+		next = json_append_member(d, cur, s->name, s->len);
+		if (next == 0 || json_set_json(d, next, "{}", 2) != 0)
+			return vm_doc_failed(ex);
 		cur = next;
 	}
 	*out = cur;
@@ -624,6 +638,13 @@ static int do_truncate_ip(struct vm_exec *ex, const unsigned char *ops,
 	if (n == 0)
 		return mismatch(ex, "is not an IP address");
 	prefix = OPERAND(ops, n == 4 ? 1 : 2);
+	/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is an IPv4 address
+	 * in disguise: it gets the IPv4 prefix. */
+	if (n == 16 && memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		prefix = OPERAND(ops, 1);
+		if (prefix != VM_NONE)
+			prefix += 96;
+	}
 	if (prefix == VM_NONE)
 		return mismatch(ex, n == 4 ? "is an IPv4 address"
 					   : "is an IPv6 address");

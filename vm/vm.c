@@ -604,8 +604,17 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 		o->status = VM_REJECT;
 		o->code = json_reject_code(e);
 		o->offset = ex->doc.err_offset;
-		snprintf(o->message, sizeof o->message, "%s at byte %zu",
-			 ex->doc.err_msg, ex->doc.err_offset);
+		if (e == JSON_E_DEPTH)
+			snprintf(o->message, sizeof o->message, "objects and "
+				 "arrays nested deeper than %u at byte %zu",
+				 ex->lim.max_depth, ex->doc.err_offset);
+		else if (e == JSON_E_NODES)
+			snprintf(o->message, sizeof o->message, "more than %u "
+				 "values (at byte %zu)", ex->lim.max_values,
+				 ex->doc.err_offset);
+		else
+			snprintf(o->message, sizeof o->message, "%s at byte "
+				 "%zu", ex->doc.err_msg, ex->doc.err_offset);
 		return VM_REJECT;
 	}
 	if (json_type_of(&ex->doc, ex->doc.root) != JSON_OBJECT) {

@@ -204,6 +204,8 @@ static int take(struct ndjson *r, size_t end, size_t next, const char **line,
 		size_t *len, int *too_long)
 {
 	r->line++;
+	if (end - r->start > r->max_line)
+		r->skipping = 1;
 	*line = r->buf + r->start;
 	*len = r->skipping ? 0 : end - r->start;
 	*too_long = r->skipping;

@@ -1,0 +1,47 @@
+#!/bin/sh
+# run_all.sh BUILD SHARED - every test of one build: the Check unit
+# tests, the end-to-end and diagnostic goldens, the policies' own tests and
+# the equivalence with the reference implementation. With VALGRIND=1 the C
+# programs run under valgrind (errors and leaks fail the test).
+set -u
+BUILD=$1
+SHARED=$2
+export SCRUB_SHARED="$SHARED"
+cd "$(dirname "$0")/.."
+
+WRAP=""
+if [ "${VALGRIND:-0}" = 1 ]; then
+	WRAP="valgrind -q --error-exitcode=99 --leak-check=full"
+	WRAP="$WRAP --errors-for-leak-kinds=definite,indirect"
+	WRAP="$WRAP --show-leak-kinds=definite,indirect"
+	export CK_FORK=no
+fi
+export SCRUB_WRAP="$WRAP"
+
+passed=0
+failed=0
+failures=""
+run() {
+	name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "PASS  $name"
+	else
+		failed=$((failed + 1))
+		failures="$failures $name"
+		echo "FAIL  $name"
+	fi
+}
+
+for t in "$BUILD"/tests/check_*; do
+	[ -x "$t" ] || continue
+	# shellcheck disable=SC2086
+	run "$(basename "$t")" $WRAP "$t"
+done
+run e2e tests/e2e/run.sh "$BUILD"
+run diagnostics tests/diag/run.sh "$BUILD"
+run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
+
+echo "$passed passed, $failed failed${failures:+ (}${failures# }${failures:+)}"
+[ "$failed" -eq 0 ]
