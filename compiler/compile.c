@@ -65,7 +65,8 @@ static void include(struct cc *c, const struct dsl_stmt *s,
 	idx = dsl_load_file(c->ctx, full);
 	if (idx < 0)
 		goto out;
-	if (dsl_parse(c->ctx, &c->arena, (uint32_t)idx, &f) == 0) {
+	dsl_parse(c->ctx, &c->arena, (uint32_t)idx, &f);
+	if (f != NULL && !c->arena.failed) {
 		link.real = real;
 		link.up = chain;
 		splice(c, f, &link, depth + 1);
@@ -166,15 +167,16 @@ static int compile_source(struct dsl_ctx *ctx, int idx, struct buf *out)
 		cc_free(&c);
 		return -1;
 	}
-	if (dsl_parse(ctx, &c.arena, (uint32_t)idx, &f) == 0) {
+	/* Statements that parsed are checked even when others did not, so
+	 * one run reports every error it can. */
+	dsl_parse(ctx, &c.arena, (uint32_t)idx, &f);
+	if (f != NULL && !c.arena.failed) {
 		top.real = realpath(ctx->sources[idx].name, real) ? real
 			   : ctx->sources[idx].name;
 		top.up = NULL;
 		splice(&c, f, &top, 0);
-		if (ctx->errors == 0) {
-			find_policy_header(&c, (uint32_t)idx);
-			cc_check(&c);
-		}
+		find_policy_header(&c, (uint32_t)idx);
+		cc_check(&c);
 	}
 	return finish(&c, out);
 }

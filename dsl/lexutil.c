@@ -55,6 +55,10 @@ const char *const dsl_statement_words[] = {
 	"pseudonymize", "replace", "truncate", NULL,
 };
 
+const char *const dsl_option_words[] = {
+	"keep", "with", "as", "length", "to", "else", "matching", NULL,
+};
+
 int dsl_keyword(const char *word, size_t len)
 {
 	size_t lo = 0, hi = sizeof keywords / sizeof keywords[0];
@@ -73,6 +77,18 @@ int dsl_keyword(const char *word, size_t len)
 			lo = mid + 1;
 	}
 	return 0;
+}
+
+/* The offset just after the last character that is not white space. */
+uint32_t dsl_lex_text_end(const struct dsl_parser *ps)
+{
+	const char *t = ps->ctx->sources[ps->file].text;
+	uint32_t end = ps->pos;
+
+	while (end > 0 && (t[end - 1] == ' ' || t[end - 1] == '\t' ||
+			   t[end - 1] == '\r' || t[end - 1] == '\n'))
+		end--;
+	return end;
 }
 
 void dsl_lex_error(struct dsl_parser *ps, struct dsl_loc loc,

@@ -49,10 +49,13 @@ int dsl_lex_string(struct dsl_parser *ps, const char *text, size_t len,
 struct dsl_regex *dsl_lex_regex(struct dsl_parser *ps, const char *text,
 				size_t len, uint32_t start);
 int dsl_keyword(const char *word, size_t len);
+uint32_t dsl_lex_text_end(const struct dsl_parser *ps);
 void dsl_lex_fatal(void *scanner, const char *msg)
 	__attribute__((noreturn));
 
-/* The keywords, for "did you mean" hints. NULL-terminated. */
+/* Statement and option keywords, for "did you mean" hints. Each list
+ * ends with NULL. */
 extern const char *const dsl_statement_words[];
+extern const char *const dsl_option_words[];
 
 #endif

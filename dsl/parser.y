@@ -10,6 +10,7 @@
 %define api.prefix {dsl_yy}
 %define api.location.type {struct dsl_loc}
 %define parse.error custom
+%define parse.lac full
 %locations
 %param {struct dsl_parser *ps}
 
@@ -543,13 +544,15 @@ static int expects_statement(const yysymbol_kind_t *exp, int n)
 	return 0;
 }
 
-/* Is the character token `c` among the expected ones? */
-static int expects(const yysymbol_kind_t *exp, int n, char c)
+/* Is the character token `c`, or the token `kind`, expected here? */
+static int expects(const yysymbol_kind_t *exp, int n, char c,
+		   yysymbol_kind_t kind)
 {
 	char name[4] = { '\'', c, '\'', '\0' };
 
 	for (int i = 0; i < n; i++)
-		if (strcmp(yysymbol_name(exp[i]), name) == 0)
+		if (exp[i] == kind ||
+		    (c && strcmp(yysymbol_name(exp[i]), name) == 0))
 			return 1;
 	return 0;
 }
@@ -585,17 +588,28 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx,
 	buf_init(&msg, 4096);
 	tlen = loc->end - loc->start;
 	if (tok == YYSYMBOL_IDENT && expects_statement(exp, n)) {
+		/* After an action, an unknown word is most likely a
+		 * misspelt option of it; elsewhere, a misspelt statement. */
+		int option = expects(exp, n, 0, YYSYMBOL_ELSE);
+		const char *word = src->text + loc->start, *near = NULL;
+
 		d = dsl_diag(ps->ctx, DSL_ERROR, dsl_span_of(ps, *loc),
-			     "unknown-statement", "unknown statement '%.*s'",
-			     (int)tlen, src->text + loc->start);
-		const char *near = dsl_nearest(src->text + loc->start, tlen,
-					      dsl_statement_words);
+			     option ? "unknown-option" : "unknown-statement",
+			     "unknown %s '%.*s'", option ? "option or statement"
+			     : "statement", (int)tlen, word);
+		if (option)
+			near = dsl_nearest(word, tlen, dsl_option_words);
+		if (near == NULL)
+			near = dsl_nearest(word, tlen, dsl_statement_words);
 		if (near)
 			dsl_diag_hint(ps->ctx, d, "did you mean '%s'?", near);
 		return 0;
 	}
-	if (tok == YYSYMBOL_PATH && expects(exp, n, ',')) {
+	if (tok == YYSYMBOL_PATH && expects(exp, n, ',', YYSYMBOL_YYEMPTY)) {
 		buf_puts(&msg, "expected ',' between paths, before ");
+	} else if (expects(exp, n, 0, YYSYMBOL_EQ)) {
+		buf_puts(&msg, "expected a comparison (==, !=, <, <=, >, >=, "
+			 "in, matches) before ");
 	} else if (expects_value(exp, n)) {
 		buf_puts(&msg, "expected a value before ");
 	} else if (n > 0 && n <= MAX_LISTED) {

@@ -1,0 +1,380 @@
+/* check_json.c - the event document: parsing, printing, editing, limits,
+ * and the public JSONTestSuite. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../vm/json.h"
+#include "helpers.h"
+
+static struct json_doc doc;
+
+static void setup(void)
+{
+	struct json_limits lim = { 1000, 1u << 20, 16u << 20 };
+
+	ck_assert_int_eq(json_doc_init(&doc, &lim), 0);
+}
+
+static void teardown(void)
+{
+	json_doc_free(&doc);
+}
+
+/* Parse and print back; the printed text, or "ERR <code>@<offset>". */
+static const char *roundtrip(const char *in, int canonical, char *out,
+			     size_t n)
+{
+	struct buf b;
+	enum json_error e = json_parse(&doc, in, strlen(in), canonical);
+
+	if (e != JSON_OK) {
+		snprintf(out, n, "ERR %d@%zu", e, doc.err_offset);
+		return out;
+	}
+	buf_init(&b, 1u << 20);
+	json_write(&doc, doc.root, &b);
+	snprintf(out, n, "%.*s", (int)b.len, b.data);
+	buf_free(&b);
+	return out;
+}
+
+static const struct {
+	const char *in, *out;
+} prints[] = {
+	/* Untouched values print as written, whitespace removed. */
+	{ "{\"a\":1}", "{\"a\":1}" },
+	{ " { \"a\" : [ 1 , 2 ] } ", "{\"a\":[1,2]}" },
+	{ "[12345678901234567890,1.50,-0,1E+2,1e-7]",
+	  "[12345678901234567890,1.50,-0,1E+2,1e-7]" },
+	{ "\"caf\\u00e9 \\/\"", "\"caf\\u00e9 \\/\"" },
+	{ "{\"b\":1,\"a\":2}", "{\"b\":1,\"a\":2}" },
+	{ "[[],{},[{}],\"\"]", "[[],{},[{}],\"\"]" },
+	{ "\t\r\n true \n", "true" },
+	/* Duplicate keys: first place, last value. */
+	{ "{\"a\":1,\"b\":2,\"a\":3}", "{\"a\":3,\"b\":2}" },
+	{ "{\"a\":1,\"\\u0061\":2}", "{\"a\":2}" },
+	{ "{\"x\":{\"k\":[1],\"k\":{\"z\":true}}}", "{\"x\":{\"k\":{\"z\":true}}}" },
+};
+
+START_TEST(test_print)
+{
+	char out[512];
+
+	ck_assert_str_eq(roundtrip(prints[_i].in, 0, out, sizeof out),
+			 prints[_i].out);
+}
+END_TEST
+
+static const struct {
+	const char *in, *out;
+} canon[] = {
+	{ "\"caf\\u00e9 \\/ \\u0041\"", "\"café / A\"" },
+	{ "\"\\ud83d\\ude42\"", "\"🙂\"" },
+	{ "\"\\u001F\\u0008\\n\"", "\"\\u001f\\b\\n\"" },
+	{ "\"\\u0022\\u005c\"", "\"\\\"\\\\\"" },
+	{ "{\"k\\u00e9y\":\"ok\"}", "{\"kéy\":\"ok\"}" },
+	{ "[\"raw é\",\"\\t\"]", "[\"raw é\",\"\\t\"]" },
+};
+
+START_TEST(test_canonical)
+{
+	char out[512];
+
+	ck_assert_str_eq(roundtrip(canon[_i].in, 1, out, sizeof out),
+			 canon[_i].out);
+}
+END_TEST
+
+/* Invalid input: the error kind and the byte offset it names. */
+static const struct {
+	const char *in;
+	enum json_error e;
+	size_t at;
+} bad[] = {
+	{ "", JSON_E_SYNTAX, 0 },
+	{ "{", JSON_E_SYNTAX, 1 },
+	{ "{\"a\"}", JSON_E_SYNTAX, 4 },
+	{ "{\"a\":}", JSON_E_SYNTAX, 5 },
+	{ "{\"a\":1,}", JSON_E_SYNTAX, 7 },
+	{ "[1,]", JSON_E_SYNTAX, 3 },
+	{ "[1 2]", JSON_E_SYNTAX, 3 },
+	{ "01", JSON_E_SYNTAX, 1 },
+	{ "-", JSON_E_SYNTAX, 0 },
+	{ "1.", JSON_E_SYNTAX, 0 },
+	{ "1e", JSON_E_SYNTAX, 0 },
+	{ "tru", JSON_E_SYNTAX, 0 },
+	{ "nul", JSON_E_SYNTAX, 0 },
+	{ "\"abc", JSON_E_SYNTAX, 4 },
+	{ "\"a\\x\"", JSON_E_SYNTAX, 2 },
+	{ "\"\\u12\"", JSON_E_SYNTAX, 1 },
+	{ "\"a\tb\"", JSON_E_SYNTAX, 2 },
+	{ "\"\\ud800\"", JSON_E_UTF8, 1 },
+	{ "\"\\udc00\"", JSON_E_UTF8, 1 },
+	{ "\"\\ud800\\u0041\"", JSON_E_UTF8, 1 },
+	{ "\"\xff\"", JSON_E_UTF8, 1 },
+	{ "\"\xc0\xaf\"", JSON_E_UTF8, 1 },
+	{ "\"\xed\xa0\x80\"", JSON_E_UTF8, 1 },
+	{ "\"\xf4\x90\x80\x80\"", JSON_E_UTF8, 1 },
+	{ "{} x", JSON_E_SYNTAX, 3 },
+	{ "[1}", JSON_E_SYNTAX, 2 },
+	{ "{]", JSON_E_SYNTAX, 1 },
+	{ "NaN", JSON_E_SYNTAX, 0 },
+	{ "\xef\xbb\xbf{}", JSON_E_SYNTAX, 0 },
+};
+
+START_TEST(test_invalid)
+{
+	enum json_error e = json_parse(&doc, bad[_i].in, strlen(bad[_i].in),
+				       0);
+
+	ck_assert_msg(e == bad[_i].e, "'%s': error %d, expected %d",
+		      bad[_i].in, e, bad[_i].e);
+	ck_assert_msg(doc.err_offset == bad[_i].at,
+		      "'%s': offset %zu, expected %zu", bad[_i].in,
+		      doc.err_offset, bad[_i].at);
+}
+END_TEST
+
+START_TEST(test_nul_byte)
+{
+	static const char in[] = "{\"a\":\"x\0y\"}";
+
+	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0),
+			 JSON_E_SYNTAX);
+	ck_assert_uint_eq(doc.err_offset, 7);
+}
+END_TEST
+
+START_TEST(test_deep_nesting)
+{
+	size_t n = 100000;
+	char *s = malloc(2 * n);
+
+	memset(s, '[', n);
+	memset(s + n, ']', n);
+	ck_assert_int_eq(json_parse(&doc, s, 2 * n, 0), JSON_E_DEPTH);
+	ck_assert_uint_eq(doc.err_offset, 1000);
+	/* Exactly at the limit is fine. */
+	ck_assert_int_eq(json_parse(&doc, s + n - 1000, 2000, 0), JSON_OK);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_big_values)
+{
+	size_t n = 10u << 20;
+	char *s = malloc(n + 2);
+	size_t len;
+	const char *v;
+
+	/* A 10 MB string and a 100,000-digit number are just values. */
+	s[0] = '"';
+	memset(s + 1, 'a', n - 1);
+	s[n] = '"';
+	ck_assert_int_eq(json_parse(&doc, s, n + 1, 0), JSON_OK);
+	v = json_string(&doc, doc.root, &len);
+	ck_assert_uint_eq(len, n - 1);
+	ck_assert_int_eq(v[0], 'a');
+
+	memset(s, '7', 100000);
+	ck_assert_int_eq(json_parse(&doc, s, 100000, 0), JSON_OK);
+	ck_assert_int_eq(json_type_of(&doc, doc.root), JSON_NUMBER);
+	ck_assert(json_number(&doc, doc.root) > 1e300);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_too_many_values)
+{
+	struct json_limits lim = { 10, 5, 1024 };
+	struct json_doc small;
+
+	ck_assert_int_eq(json_doc_init(&small, &lim), 0);
+	ck_assert_int_eq(json_parse(&small, "[1,2,3,4]", 9, 0), JSON_OK);
+	ck_assert_int_eq(json_parse(&small, "[1,2,3,4,5]", 11, 0),
+			 JSON_E_NODES);
+	json_doc_free(&small);
+}
+END_TEST
+
+static const char *printed(char *out, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, 1u << 20);
+	json_write(&doc, doc.root, &b);
+	snprintf(out, n, "%.*s", (int)b.len, b.data);
+	buf_free(&b);
+	return out;
+}
+
+START_TEST(test_edits)
+{
+	static const char in[] = "{\"a\":{\"x\":1, \"y\":[1,2]},\"b\":\"s\"}";
+	char out[512];
+	json_ref a, y, b, n;
+	size_t len;
+
+	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0), JSON_OK);
+	a = json_member(&doc, doc.root, "a", 1);
+	y = json_member(&doc, a, "y", 1);
+	b = json_member(&doc, doc.root, "b", 1);
+	ck_assert_uint_eq(json_length(&doc, y), 2);
+	ck_assert_int_eq(json_string(&doc, b, &len)[0], 's');
+	ck_assert_uint_eq(len, 1);
+
+	ck_assert_int_eq(json_set_string(&doc, b, "new \"q\"", 7), 0);
+	ck_assert_str_eq(printed(out, sizeof out),
+			 "{\"a\":{\"x\":1,\"y\":[1,2]},\"b\":\"new \\\"q\\\"\"}");
+
+	json_remove(&doc, json_element(&doc, y, 0));
+	n = json_append_member(&doc, a, "new key", 7);
+	ck_assert_int_eq(json_set_json(&doc, n, "{\"z\":[true]}", 12), 0);
+	ck_assert_str_eq(printed(out, sizeof out),
+			 "{\"a\":{\"x\":1,\"y\":[2],\"new key\":{\"z\":[true]}},"
+			 "\"b\":\"new \\\"q\\\"\"}");
+
+	ck_assert_int_eq(json_rename(&doc, b, "c", 1), 0);
+	ck_assert_int_eq(json_set_copy(&doc, json_member(&doc, a, "x", 1),
+				       a), 0);
+	ck_assert_str_eq(printed(out, sizeof out),
+			 "{\"a\":{\"x\":{\"x\":1,\"y\":[2],\"new key\":{\"z\":"
+			 "[true]}},\"y\":[2],\"new key\":{\"z\":[true]}},"
+			 "\"c\":\"new \\\"q\\\"\"}");
+}
+END_TEST
+
+START_TEST(test_escaped_lookup)
+{
+	static const char in[] = "{\"caf\\u00e9\":1,\"t\\tab\":2}";
+	json_ref r;
+
+	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0), JSON_OK);
+	r = json_member(&doc, doc.root, "café", strlen("café"));
+	ck_assert_uint_ne(r, 0);
+	ck_assert_str_eq(json_text(&doc, r), "1,\"t\\tab\":2}");
+	ck_assert_uint_ne(json_member(&doc, doc.root, "t\tab", 4), 0);
+	ck_assert_uint_eq(json_member(&doc, doc.root, "caf", 3), 0);
+}
+END_TEST
+
+START_TEST(test_encode)
+{
+	struct buf b;
+
+	buf_init(&b, 1024);
+	json_encode_string(&b, "a\"b\\c\x01\x7f\n\xc3\xa9", 10);
+	ck_assert_uint_eq(b.len, 20);
+	ck_assert(memcmp(b.data, "\"a\\\"b\\\\c\\u0001\x7f\\n\xc3\xa9\"", 20)
+		  == 0);
+	buf_free(&b);
+}
+END_TEST
+
+/* ---- JSONTestSuite ------------------------------------------------------ */
+
+static size_t b64decode(const char *s, size_t n, unsigned char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+				"vwxyz0123456789+/";
+	unsigned v = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && s[i] != '='; i++) {
+		const char *p = strchr(a, s[i]);
+
+		v = v << 6 | (unsigned)(p - a);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(v >> bits);
+		}
+	}
+	return o;
+}
+
+/* The value of "key":"..." on a corpus line (no escapes in these). */
+static const char *field(const char *line, const char *key, size_t *len)
+{
+	char pat[64];
+	const char *p, *e;
+
+	snprintf(pat, sizeof pat, "\"%s\": \"", key);
+	p = strstr(line, pat);
+	if (p == NULL)
+		return NULL;
+	p += strlen(pat);
+	e = strchr(p, '"');
+	*len = (size_t)(e - p);
+	return p;
+}
+
+START_TEST(test_json_test_suite)
+{
+	const char *shared = getenv("SCRUB_SHARED");
+	enum { MAX_LINE = 1 << 20 };
+	char path[4096], *line = malloc(MAX_LINE);
+	unsigned char *bytes = malloc(MAX_LINE);
+	FILE *f;
+	int cases = 0, wrong = 0;
+
+	snprintf(path, sizeof path, "%s/corpora/jsontestsuite.jsonl",
+		 shared ? shared : "../shared");
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot open %s (set SCRUB_SHARED)", path);
+	while (fgets(line, MAX_LINE, f)) {
+		size_t nl, bl, el, n;
+		const char *name = field(line, "name", &nl);
+		const char *b64 = field(line, "bytes_b64", &bl);
+		const char *expect = field(line, "expect", &el);
+		enum json_error e;
+
+		ck_assert(name && b64 && expect);
+		n = b64decode(b64, bl, bytes);
+		e = json_parse(&doc, (const char *)bytes, n, 0);
+		cases++;
+		if ((strncmp(expect, "accept", el) == 0 && e != JSON_OK) ||
+		    (strncmp(expect, "reject", el) == 0 && e == JSON_OK)) {
+			fprintf(stderr, "JSONTestSuite: %.*s: %s\n", (int)nl,
+				name, e == JSON_OK ? "accepted" : "rejected");
+			wrong++;
+		}
+	}
+	fclose(f);
+	free(line);
+	free(bytes);
+	ck_assert_int_eq(cases, 318);
+	ck_assert_int_eq(wrong, 0);
+}
+END_TEST
+
+static Suite *json_suite(void)
+{
+	Suite *s = suite_create("json");
+	TCase *t = tcase_create("document");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 60);
+	tcase_add_loop_test(t, test_print, 0,
+			    sizeof prints / sizeof *prints);
+	tcase_add_loop_test(t, test_canonical, 0,
+			    sizeof canon / sizeof *canon);
+	tcase_add_loop_test(t, test_invalid, 0, sizeof bad / sizeof *bad);
+	tcase_add_test(t, test_nul_byte);
+	tcase_add_test(t, test_deep_nesting);
+	tcase_add_test(t, test_big_values);
+	tcase_add_test(t, test_too_many_values);
+	tcase_add_test(t, test_edits);
+	tcase_add_test(t, test_escaped_lookup);
+	tcase_add_test(t, test_encode);
+	tcase_add_test(t, test_json_test_suite);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(json_suite());
+}

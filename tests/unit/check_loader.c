@@ -1,0 +1,402 @@
+/* check_loader.c - the bytecode file format and the verifier: every kind
+ * of malformed program is refused with a message saying where and why,
+ * and no mutation of a valid program crashes the loader or the VM. */
+#include <check.h>
+#include <xxhash.h>
+
+#include "../../compiler/emit.h"
+#include "../../vm/program.h"
+#include "../../vm/vm.h"
+#include "helpers.h"
+
+/* A tiny assembler: a program with a string, a number, a plain path and
+ * a pattern path, whose code the test writes. */
+struct asm_prog {
+	struct cc_emit e;
+	uint32_t str, num, path, ppath, deep;
+};
+
+static void asm_begin(struct asm_prog *a)
+{
+	static const char *const keys[] = { "k" };
+	static const size_t lens[] = { 1 };
+	struct dsl_seg seg = { SEG_KEY, "k", 1, 0, { 0, 0, 0 } };
+	struct dsl_seg deep = { SEG_DEEP, NULL, 0, 0, { 0, 0, 0 } };
+	struct dsl_path p = { &seg, 1, { 0, 0, 0 } };
+	struct dsl_path d = { &deep, 1, { 0, 0, 0 } };
+
+	cc_emit_init(&a->e);
+	a->e.name = cc_string(&a->e, "asm", 3);
+	a->e.file = cc_file(&a->e, "asm.scrub");
+	a->e.line = 1;
+	a->str = cc_string(&a->e, "reason", 6);
+	a->num = cc_const(&a->e, VM_K_NUMBER, "5", 1);
+	a->path = cc_path(&a->e, &p, VM_PATH_PLAIN);
+	a->ppath = cc_pattern_path(&a->e, keys, lens, 1);
+	a->deep = cc_path(&a->e, &d, VM_PATH_PLAIN);
+}
+
+/* Finish, load, and return the loader's message ("" when it loaded). */
+static const char *asm_load(struct asm_prog *a, char *msg, size_t n)
+{
+	struct buf out;
+	struct vm_error err;
+	struct vm_program *p;
+
+	buf_init(&out, 1u << 20);
+	ck_assert_int_eq(cc_emit_write(&a->e, &out), 0);
+	p = vm_load(out.data, out.len, &err);
+	snprintf(msg, n, "%s", p ? "" : err.msg);
+	vm_program_free(p);
+	buf_free(&out);
+	cc_emit_free(&a->e);
+	return msg;
+}
+
+static void raw(struct asm_prog *a, const void *bytes, size_t n)
+{
+	buf_put(&a->e.code, bytes, n);
+}
+
+START_TEST(test_minimal_program_loads)
+{
+	struct asm_prog a;
+	char msg[256];
+
+	asm_begin(&a);
+	cc_op(&a.e, OP_HALT);
+	ck_assert_str_eq(asm_load(&a, msg, sizeof msg), "");
+}
+END_TEST
+
+/* Each builds code that the verifier must refuse with this message. */
+static void v_unknown(struct asm_prog *a)
+{
+	raw(a, "\xee", 1);
+}
+
+static void v_truncated(struct asm_prog *a)
+{
+	raw(a, (char[]){ OP_DROP, 0, 0 }, 3);
+}
+
+static void v_path_range(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_DELETE, 99u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_const_kind(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_DROP, a->num);
+}
+
+static void v_const_range(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_PUSH, 1000u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_jump_range(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_JUMP, 0xfffffff0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_jump_middle(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_JUMP, 2u);
+	cc_op(&a->e, OP_DROP, a->str);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_underflow(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_EQ);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_overflow(struct asm_prog *a)
+{
+	for (int i = 0; i < 65; i++)
+		cc_op(&a->e, OP_BOOL, 1u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_slot_type(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_LOAD, a->path);
+	cc_op(&a->e, OP_JUMP_IF_FALSE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_action_stack(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_BOOL, 1u);
+	cc_op(&a->e, OP_DELETE, a->path);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_unreachable(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_DROP, a->str);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_off_end(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_DELETE, a->path);
+}
+
+static void v_merge(struct asm_prog *a)
+{
+	/* The jump reaches pc 20 with one slot, the fall-through two. */
+	cc_op(&a->e, OP_BOOL, 1u);
+	cc_op(&a->e, OP_JUMP_TRUE_KEEP, 10u);
+	cc_op(&a->e, OP_BOOL, 0u);
+	cc_op(&a->e, OP_BOOL, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_match_path(struct asm_prog *a)
+{
+	uint32_t w[4] = { VM_MATCH_EXISTS, 1, VM_NONE, VM_NONE };
+
+	cc_op(&a->e, OP_MATCH, a->path, cc_words(&a->e, VM_K_MATCHER, w, 1));
+	cc_op(&a->e, OP_JUMP_IF_FALSE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_set_deep(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_SET, a->deep, a->num);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_pseudo_len(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_PSEUDONYMIZE, a->path, 0u, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_else_mode(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_PSEUDONYMIZE, a->path, 8u, 7u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_bad_matcher(struct asm_prog *a)
+{
+	uint32_t w[4] = { 99, 0, 0, 0 };
+
+	cc_op(&a->e, OP_MATCH, a->ppath, cc_words(&a->e, VM_K_MATCHER, w, 1));
+	cc_op(&a->e, OP_JUMP_IF_FALSE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static const struct {
+	void (*build)(struct asm_prog *);
+	const char *message;
+} rejects[] = {
+	{ v_unknown, "code, pc 0: unknown opcode 0xee" },
+	{ v_truncated, "code, pc 0: DROP is truncated" },
+	{ v_path_range, "code, pc 0: path 99 out of range" },
+	{ v_const_kind, "code, pc 0: constant 3 is not a string" },
+	{ v_const_range, "code, pc 0: constant 1000 out of range" },
+	{ v_jump_range, "code, pc 0: jump to 4294967285 is out of range or "
+			"mid-instruction" },
+	{ v_jump_middle, "code, pc 0: jump to 7 is out of range or "
+			 "mid-instruction" },
+	{ v_underflow, "code, pc 0: EQ: stack underflow" },
+	{ v_overflow, "code, pc 320: stack deeper than 64" },
+	{ v_slot_type, "code, pc 5: JUMP_IF_FALSE: slot 0 holds values" },
+	{ v_action_stack, "code, pc 5: DELETE needs an empty stack" },
+	{ v_unreachable, "code, pc 5: unreachable HALT" },
+	{ v_off_end, "code, pc 0: DELETE runs off the end of the code" },
+	{ v_merge, "code, pc 15: stack differs where paths meet at pc 20" },
+	{ v_match_path, "code, pc 0: MATCH needs a pattern path" },
+	{ v_set_deep, "code, pc 0: SET path cannot be written" },
+	{ v_pseudo_len, "code, pc 0: PSEUDONYMIZE length 0 is not 1..64" },
+	{ v_else_mode, "code, pc 0: bad type-mismatch mode 7" },
+	{ v_bad_matcher, "CONS section: matcher entry 0 (kind 99) is "
+			 "malformed" },
+};
+
+START_TEST(test_verifier_rejects)
+{
+	struct asm_prog a;
+	char msg[256];
+
+	asm_begin(&a);
+	rejects[_i].build(&a);
+	ck_assert_str_eq(asm_load(&a, msg, sizeof msg), rejects[_i].message);
+}
+END_TEST
+
+/* ---- the file header ----------------------------------------------------- */
+
+static void valid_file(struct buf *out)
+{
+	struct asm_prog a;
+
+	asm_begin(&a);
+	cc_op(&a.e, OP_HALT);
+	buf_init(out, 1u << 20);
+	ck_assert_int_eq(cc_emit_write(&a.e, out), 0);
+	cc_emit_free(&a.e);
+}
+
+static void reseal(struct buf *b)
+{
+	uint64_t sum = XXH3_64bits(b->data + VM_HEADER_SIZE,
+				   b->len - VM_HEADER_SIZE);
+
+	for (int i = 0; i < 8; i++)
+		b->data[16 + i] = (char)(sum >> (8 * i));
+}
+
+static const char *load_msg(const struct buf *b, char *msg, size_t n)
+{
+	struct vm_error err;
+	struct vm_program *p = vm_load(b->data, b->len, &err);
+
+	snprintf(msg, n, "%s", p ? "" : err.msg);
+	vm_program_free(p);
+	return msg;
+}
+
+START_TEST(test_header)
+{
+	struct buf b;
+	char msg[256];
+
+	valid_file(&b);
+	ck_assert_str_eq(load_msg(&b, msg, sizeof msg), "");
+
+	b.data[0] = 'X';
+	ck_assert_str_eq(load_msg(&b, msg, sizeof msg),
+			 "not a scrub bytecode file (bad magic)");
+	b.data[0] = 'S';
+
+	b.data[4] = 2;
+	ck_assert_str_eq(load_msg(&b, msg, sizeof msg), "bytecode format 2.0 "
+			 "is not supported (this build reads 1.0 to 1.0)");
+	b.data[4] = 1;
+
+	b.data[8] = 1;
+	ck_assert_str_eq(load_msg(&b, msg, sizeof msg),
+			 "reserved header flags 0x1 are set");
+	b.data[8] = 0;
+
+	b.data[b.len - 1] ^= 1;
+	ck_assert_str_eq(load_msg(&b, msg, sizeof msg),
+			 "checksum mismatch: the file is corrupt");
+	b.data[b.len - 1] ^= 1;
+
+	b.len -= 3;
+	ck_assert_msg(strstr(load_msg(&b, msg, sizeof msg), "truncated or "
+			     "padded") != NULL, "%s", msg);
+	b.len = 10;
+	ck_assert_str_eq(load_msg(&b, msg, sizeof msg),
+			 "not a scrub bytecode file (bad magic)");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_section_order)
+{
+	struct buf b;
+	char msg[256];
+
+	valid_file(&b);
+	/* Rename META: the first section is now unknown. */
+	b.data[VM_HEADER_SIZE] = 'X';
+	reseal(&b);
+	ck_assert_str_eq(load_msg(&b, msg, sizeof msg), "body section, "
+			 "offset 32: expected section META, found unknown");
+	buf_free(&b);
+}
+END_TEST
+
+/* Mutate every byte of a real program (with a valid checksum, so the
+ * loader looks deeper): each must be refused or run without harm. */
+START_TEST(test_mutations)
+{
+	static const char *const events[] = {
+		"{\"source\":\"com.example.orders\",\"detail\":{\"customer\":"
+		"{\"id\":\"c1\",\"email\":\"a@b.c\",\"ip\":\"1.2.3.4\"},"
+		"\"notes\":\"call 555-010-4477\",\"total\":3}}",
+		"{\"source\":\"com.example.users\",\"detail-type\":\"x\","
+		"\"detail\":{\"user\":{\"id\":\"u\",\"ssn\":\"123456789\"}}}",
+		"{}",
+	};
+	static const unsigned char flips[] = { 0x01, 0x80, 0xff };
+	struct dsl_ctx c;
+	struct buf good, b;
+	struct vm_limits lim;
+	unsigned loaded = 0, refused = 0;
+
+	dsl_ctx_init(&c);
+	buf_init(&good, 1u << 20);
+	ck_assert_int_eq(cc_compile_file(&c, "policies/bench-reference.scrub",
+					 &good), 0);
+	dsl_ctx_free(&c);
+	vm_limits_default(&lim);
+	buf_init(&b, 1u << 20);
+	for (size_t at = VM_HEADER_SIZE; at < good.len; at++) {
+		for (size_t f = 0; f < sizeof flips; f++) {
+			struct vm_error err;
+			struct vm_program *p;
+
+			buf_reset(&b);
+			buf_put(&b, good.data, good.len);
+			b.data[at] ^= (char)flips[f];
+			reseal(&b);
+			p = vm_load(b.data, b.len, &err);
+			if (p == NULL) {
+				refused++;
+				ck_assert(err.msg[0] != '\0');
+				continue;
+			}
+			loaded++;
+			vm_program_set_key(p, "k", 1);
+			struct vm_exec *ex = vm_exec_new(p, &lim);
+
+			for (size_t e = 0; e < 3 && ex; e++) {
+				struct vm_outcome o;
+
+				vm_run(ex, events[e], strlen(events[e]), &o);
+			}
+			vm_exec_free(ex);
+			vm_program_free(p);
+		}
+	}
+	/* Most mutations must be caught; some (a constant's text, an
+	 * operand within range) give another valid program. */
+	ck_assert_uint_gt(refused, loaded);
+	ck_assert_uint_eq(refused + loaded, 3 * (good.len - VM_HEADER_SIZE));
+	buf_free(&b);
+	buf_free(&good);
+}
+END_TEST
+
+static Suite *loader_suite(void)
+{
+	Suite *s = suite_create("loader");
+	TCase *t = tcase_create("verifier");
+
+	tcase_set_timeout(t, 300);
+	tcase_add_test(t, test_minimal_program_loads);
+	tcase_add_loop_test(t, test_verifier_rejects, 0,
+			    sizeof rejects / sizeof *rejects);
+	tcase_add_test(t, test_header);
+	tcase_add_test(t, test_section_order);
+	tcase_add_test(t, test_mutations);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(loader_suite());
+}

@@ -1,0 +1,323 @@
+/* check_vm.c - each opcode through the whole pipeline: a policy, an
+ * event, and the exact outcome. */
+#include <check.h>
+
+#include "helpers.h"
+
+#define P(body) "policy \"t\"\n" body
+
+static const struct {
+	const char *policy, *event, *expect;
+} cases[] = {
+	/* HALT: nothing to do, the event leaves as it came */
+	{ P(""), "{\"a\":1.0}", "emit: {\"a\":1.0}" },
+	/* DROP, unconditional and conditional */
+	{ P("drop \"all\""), "{}", "drop: all" },
+	{ P("drop when .a == 1"), "{\"a\":1}", "drop: line 2" },
+	/* JUMP_* and the boolean operators */
+	{ P("drop \"x\" when .a == 1 and .b == 2"), "{\"a\":1,\"b\":3}",
+	  "emit: {\"a\":1,\"b\":3}" },
+	{ P("drop \"x\" when .a == 1 or .b == 2"), "{\"a\":0,\"b\":2}",
+	  "drop: x" },
+	{ P("drop \"x\" when not .a == 1"), "{\"a\":2}", "drop: x" },
+	{ P("drop \"x\" when not .a == 1"), "{}", "drop: x" },
+	/* EQ and friends: types must agree, absent values never match */
+	{ P("drop \"x\" when .a == \"1\""), "{\"a\":1}", "emit: {\"a\":1}" },
+	{ P("drop \"x\" when .a != 1"), "{}", "emit: {}" },
+	{ P("drop \"x\" when .a != 1"), "{\"a\":\"1\"}", "drop: x" },
+	{ P("drop \"x\" when .a == 1"), "{\"a\":1.0}", "drop: x" },
+	{ P("drop \"x\" when .a == 12345678901234567890"),
+	  "{\"a\":12345678901234567891}",
+	  "emit: {\"a\":12345678901234567891}" },
+	{ P("drop \"x\" when .a < 10"), "{\"a\":9.99}", "drop: x" },
+	{ P("drop \"x\" when .a <= 10"), "{\"a\":10}", "drop: x" },
+	{ P("drop \"x\" when .a > \"m\""), "{\"a\":\"n\"}", "drop: x" },
+	{ P("drop \"x\" when .a >= \"m\""), "{\"a\":\"l\"}",
+	  "emit: {\"a\":\"l\"}" },
+	{ P("drop \"x\" when .a < 10"), "{\"a\":\"5\"}", "emit: {\"a\":\"5\"}" },
+	{ P("drop \"x\" when .a == null"), "{\"a\":null}", "drop: x" },
+	{ P("drop \"x\" when .a == true"), "{\"a\":false}",
+	  "emit: {\"a\":false}" },
+	{ P("drop \"x\" when .a[*] == 3"), "{\"a\":[1,3]}", "drop: x" },
+	{ P("drop \"x\" when .a == .b"), "{\"a\":\"q\",\"b\":\"q\"}",
+	  "drop: x" },
+	/* Objects and arrays compare with nothing, themselves included */
+	{ P("drop \"x\" when .a == .b"), "{\"a\":{\"k\":1},\"b\":{\"k\":1}}",
+	  "emit: {\"a\":{\"k\":1},\"b\":{\"k\":1}}" },
+	/* IN */
+	{ P("drop \"x\" when .a in [1, \"b\", null]"), "{\"a\":\"b\"}",
+	  "drop: x" },
+	{ P("drop \"x\" when .a in [1, \"b\"]"), "{\"a\":\"1\"}",
+	  "emit: {\"a\":\"1\"}" },
+	/* MATCHES */
+	{ P("drop \"x\" when .a matches /^ab+c$/"), "{\"a\":\"abbbc\"}",
+	  "drop: x" },
+	{ P("drop \"x\" when .a matches /b/"), "{\"a\":5}", "emit: {\"a\":5}" },
+	{ P("drop \"x\" when .a matches /é/i"), "{\"a\":\"CAFÉ\"}",
+	  "drop: x" },
+	/* EXISTS */
+	{ P("drop \"x\" when exists .a.b"), "{\"a\":{\"b\":null}}",
+	  "drop: x" },
+	{ P("drop \"x\" when exists .a.b"), "{\"a\":[{\"b\":1}]}",
+	  "emit: {\"a\":[{\"b\":1}]}" },
+	/* MATCH: event patterns */
+	{ P("select {\"a\": [\"x\"]}"), "{\"a\":\"y\"}", "drop: select" },
+	{ P("select {\"a\": [\"x\"]}"), "{\"a\":[\"y\",\"x\"]}",
+	  "emit: {\"a\":[\"y\",\"x\"]}" },
+	{ P("select {\"a\": {\"b\": [1]}}"), "{\"a\":[{\"b\":2},{\"b\":1}]}",
+	  "emit: {\"a\":[{\"b\":2},{\"b\":1}]}" },
+	{ P("select {\"a\": [300]}"), "{\"a\":300.0}", "drop: select" },
+	{ P("select {\"a\": [{\"prefix\": \"ab\"}]}"), "{\"a\":\"abc\"}",
+	  "emit: {\"a\":\"abc\"}" },
+	{ P("select {\"a\": [{\"equals-ignore-case\": \"abc\"}]}"),
+	  "{\"a\":\"ABC\"}", "emit: {\"a\":\"ABC\"}" },
+	{ P("select {\"a\": [{\"wildcard\": \"a*c\\\\*\"}]}"),
+	  "{\"a\":\"abbc*\"}", "emit: {\"a\":\"abbc*\"}" },
+	{ P("select {\"a\": [{\"cidr\": \"10.0.0.0/8\"}]}"),
+	  "{\"a\":\"10.2.3.4\"}", "emit: {\"a\":\"10.2.3.4\"}" },
+	{ P("select {\"a\": [{\"numeric\": [\"=\", 5]}]}"), "{\"a\":5.0}",
+	  "emit: {\"a\":5.0}" },
+	{ P("select {\"a\": [{\"exists\": false}]}"), "{\"a\":{}}",
+	  "emit: {\"a\":{}}" },
+	{ P("select {}"), "{\"a\":1}", "emit: {\"a\":1}" },
+	{ P("select {\"$or\": [{\"a\": [1]}, {\"b\": [2]}]}"),
+	  "{\"b\":2}", "emit: {\"b\":2}" },
+	/* SAMPLE: a fixed key is in or out of the sample for good */
+	{ P("sample 100% by .k"), "{\"k\":\"x\"}", "emit: {\"k\":\"x\"}" },
+	{ P("sample 0% by .k"), "{\"k\":\"x\"}", "drop: sample" },
+	{ P("sample 100% by .k"), "{\"k\":1}", "drop: sample" },
+	/* SET */
+	{ P("set .a.b = [1, {\"c\": null}]"), "{}",
+	  "emit: {\"a\":{\"b\":[1,{\"c\":null}]}}" },
+	{ P("set .a = \"\\u00e9\\n\""), "{\"a\":1,\"z\":2}",
+	  "emit: {\"a\":\"é\\n\",\"z\":2}" },
+	{ P("set .a.b = 1"), "{\"a\":\"s\"}", "reject: type_mismatch" },
+	{ P("set .a[0] = 9"), "{\"a\":[1,2]}", "emit: {\"a\":[9,2]}" },
+	{ P("set .a.* = 0"), "{\"a\":{\"x\":1,\"y\":2}}",
+	  "emit: {\"a\":{\"x\":0,\"y\":0}}" },
+	/* DELETE */
+	{ P("delete .a[-1]"), "{\"a\":[1,2,3]}", "emit: {\"a\":[1,2]}" },
+	{ P("delete .**.secret"), "{\"secret\":1,\"b\":[{\"secret\":2}]}",
+	  "emit: {\"b\":[{}]}" },
+	/* RENAME and COPY */
+	{ P("rename .a to .b"), "{\"a\":1,\"c\":2}", "emit: {\"b\":1,\"c\":2}" },
+	{ P("rename .a to .c"), "{\"a\":1,\"c\":2}", "emit: {\"c\":1}" },
+	{ P("copy .a to .b.c"), "{\"a\":[1]}",
+	  "emit: {\"a\":[1],\"b\":{\"c\":[1]}}" },
+	/* KEEP */
+	{ P("keep .a.b"), "{\"a\":{\"b\":1,\"c\":2},\"d\":3}",
+	  "emit: {\"a\":{\"b\":1}}" },
+	{ P("keep .nothing"), "{\"a\":1}", "emit: {}" },
+	/* MASK */
+	{ P("mask .a keep last 4"), "{\"a\":\"4111 1111 1111 1111\"}",
+	  "emit: {\"a\":\"**** **** **** 1111\"}" },
+	{ P("mask .a as \"***-####\""), "{\"a\":\"55501234\"}",
+	  "emit: {\"a\":\"***-1234\"}" },
+	{ P("mask .a keep last 4"), "{\"a\":true}", "reject: type_mismatch" },
+	{ P("mask .a keep last 4 else null"), "{\"a\":true}",
+	  "emit: {\"a\":null}" },
+	{ P("mask .a keep last 4 else delete"), "{\"a\":true,\"b\":1}",
+	  "emit: {\"b\":1}" },
+	/* PSEUDONYMIZE: HMAC-SHA256 under the key "unit-test-key" */
+	{ P("pseudonymize .a length 12"), "{\"a\":\"x\"}",
+	  "emit: {\"a\":\"afff5e5c2602\"}" },
+	/* REPLACE_RE and REPLACE */
+	{ P("replace .a matching /[0-9]/ with \"#\""), "{\"a\":\"a1b22\"}",
+	  "emit: {\"a\":\"a#b##\"}" },
+	{ P("replace .a matching /x*/ with \"-\""), "{\"a\":\"ab\"}",
+	  "emit: {\"a\":\"-a-b-\"}" },
+	{ P("replace .a with 0"), "{\"a\":\"secret\"}", "emit: {\"a\":0}" },
+	/* TRUNCATE_IP */
+	{ P("truncate .a to /24, /32"), "{\"a\":\"2001:db8:1:2::1\"}",
+	  "emit: {\"a\":\"2001:db8::\"}" },
+	{ P("truncate .a to /0"), "{\"a\":\"1.2.3.4\"}",
+	  "emit: {\"a\":\"0.0.0.0\"}" },
+	{ P("truncate .a to /24"), "{\"a\":\"1.2.3\"}", "reject: type_mismatch" },
+	/* RULE: named in rejects, restored after the block */
+	{ P("rule \"r\" { mask .a keep last 1 }"), "{\"a\":1}",
+	  "reject: type_mismatch" },
+	/* Input that never reaches the policy */
+	{ P(""), "[]", "reject: not_an_object" },
+	{ P(""), "{\"a\":}", "reject: invalid_json" },
+	{ P(""), "{\"a\":\"\\udfff\"}", "reject: invalid_utf8" },
+};
+
+START_TEST(test_opcode)
+{
+	char out[1024];
+
+	ck_assert_str_eq(outcome(cases[_i].policy, cases[_i].event, out,
+				 sizeof out), cases[_i].expect);
+}
+END_TEST
+
+/* Pseudonyms are HMAC-SHA256, lowercase hex: check one against a value
+ * computed independently (Python: hmac.new(b"unit-test-key", b"x",
+ * hashlib.sha256).hexdigest()). */
+START_TEST(test_pseudonym_vector)
+{
+	char out[256];
+
+	outcome(P("pseudonymize .a length 64"), "{\"a\":\"x\"}", out,
+		sizeof out);
+	ck_assert_str_eq(out, "emit: {\"a\":\"afff5e5c2602af887bc87cf873d4193e"
+			 "7fb2335facc69cb5e75e0dada776c3a4\"}");
+}
+END_TEST
+
+START_TEST(test_reject_details)
+{
+	char err[256] = "";
+	scrub_program *p = compile_text(P("\n\nrule \"cards\" {\n"
+					  "  mask .card keep last 4\n}\n"),
+					err, sizeof err);
+	scrub_worker *w = scrub_worker_new(p, NULL);
+	struct scrub_result r;
+
+	ck_assert_int_eq(scrub_run(w, "{\"card\":4111}", 13, &r),
+			 SCRUB_REJECT);
+	ck_assert_str_eq(r.code, "type_mismatch");
+	ck_assert_str_eq(r.message, "MASK: the value at .card is a number, "
+			 "not a string");
+	ck_assert_str_eq(r.rule, "cards");
+	ck_assert_str_eq(r.policy_file, "t.scrub");
+	ck_assert_uint_eq(r.policy_line, 5);
+	/* The message never carries the value. */
+	ck_assert_ptr_null(strstr(r.message, "4111"));
+	scrub_worker_free(w);
+	scrub_program_free(p);
+}
+END_TEST
+
+START_TEST(test_step_limit)
+{
+	char err[256] = "";
+	scrub_program *p = compile_text(P("delete .**.x\ndelete .**.y\n"),
+					err, sizeof err);
+	struct scrub_limits lim;
+	scrub_worker *w;
+	struct scrub_result r;
+	char ev[4096];
+	size_t n = 0;
+
+	scrub_limits_default(&lim);
+	lim.max_steps = 100;
+	w = scrub_worker_new(p, &lim);
+	n += (size_t)snprintf(ev + n, sizeof ev - n, "{\"a\":[");
+	for (int i = 0; i < 200; i++)
+		n += (size_t)snprintf(ev + n, sizeof ev - n, "%s%d",
+				      i ? "," : "", i);
+	n += (size_t)snprintf(ev + n, sizeof ev - n, "]}");
+	ck_assert_int_eq(scrub_run(w, ev, n, &r), SCRUB_REJECT);
+	ck_assert_str_eq(r.code, "limit_steps");
+	scrub_worker_free(w);
+	scrub_program_free(p);
+}
+END_TEST
+
+START_TEST(test_counters_and_batch)
+{
+	char err[256] = "";
+	scrub_program *p = compile_text(P("drop \"odd\" when .n == 1\n"),
+					err, sizeof err);
+	scrub_worker *w = scrub_worker_new(p, NULL);
+	struct scrub_event ev[] = {
+		{ "{\"n\":0}", 7 }, { "{\"n\":1}", 7 }, { "x", 1 },
+		{ "{\"n\":2}", 7 },
+	};
+	struct scrub_result r[4];
+	struct scrub_counters c;
+	char *out = NULL;
+	size_t len = 0, cap = 0;
+
+	ck_assert_int_eq(scrub_run_batch(w, ev, 4, r, &out, &len, &cap), 0);
+	ck_assert_uint_eq(len, 16);
+	ck_assert(memcmp(out, "{\"n\":0}\n{\"n\":2}\n", 16) == 0);
+	ck_assert_ptr_eq(r[3].out, out + 8);
+	scrub_worker_counters(w, &c);
+	ck_assert_uint_eq(c.events, 4);
+	ck_assert_uint_eq(c.emitted, 2);
+	ck_assert_uint_eq(c.dropped, 1);
+	ck_assert_uint_eq(c.rejected, 1);
+	ck_assert_str_eq(c.drops[0].name, "odd");
+	ck_assert_str_eq(c.rejects[0].name, "invalid_json");
+	free(out);
+	scrub_worker_free(w);
+	scrub_program_free(p);
+}
+END_TEST
+
+START_TEST(test_params)
+{
+	char err[256] = "", out[256];
+	scrub_program *p = compile_text(P("param n = 5\nparam s = \"a\"\n"
+					  "param b = false\nparam rate = 10\n"
+					  "sample $rate% by .k\n"
+					  "set .n = $n\nset .s = $s\n"
+					  "set .b = $b\n"),
+					err, sizeof err);
+	scrub_worker *w;
+	struct scrub_result r;
+
+	ck_assert_int_eq(scrub_program_set_param(p, "n", "7.5", err,
+						 sizeof err), 0);
+	ck_assert_int_eq(scrub_program_set_param(p, "s", "x\"y", err,
+						 sizeof err), 0);
+	ck_assert_int_eq(scrub_program_set_param(p, "b", "true", err,
+						 sizeof err), 0);
+	ck_assert_int_eq(scrub_program_set_param(p, "rate", "100", err,
+						 sizeof err), 0);
+	ck_assert_int_ne(scrub_program_set_param(p, "rate", "101", err,
+						 sizeof err), 0);
+	ck_assert_str_eq(err, "parameter 'rate': 101 is outside 0..100");
+	ck_assert_int_ne(scrub_program_set_param(p, "n", "five", err,
+						 sizeof err), 0);
+	ck_assert_str_eq(err, "parameter 'n' takes a number, not 'five'");
+	ck_assert_int_ne(scrub_program_set_param(p, "nope", "1", err,
+						 sizeof err), 0);
+	w = scrub_worker_new(p, NULL);
+	ck_assert_int_eq(scrub_run(w, "{\"k\":\"z\"}", 9, &r), SCRUB_EMIT);
+	snprintf(out, sizeof out, "%.*s", (int)r.out_len, r.out);
+	ck_assert_str_eq(out, "{\"k\":\"z\",\"n\":7.5,\"s\":\"x\\\"y\","
+			 "\"b\":true}");
+	scrub_worker_free(w);
+	scrub_program_free(p);
+}
+END_TEST
+
+START_TEST(test_no_key)
+{
+	char err[256] = "";
+	scrub_program *p = compile_text(P("pseudonymize .a\n"), err,
+					sizeof err);
+	scrub_worker *w = scrub_worker_new(p, NULL);
+	struct scrub_result r;
+
+	ck_assert(scrub_program_needs_key(p));
+	ck_assert_int_eq(scrub_run(w, "{\"a\":\"x\"}", 9, &r), SCRUB_REJECT);
+	ck_assert_str_eq(r.code, "no_key");
+	scrub_worker_free(w);
+	scrub_program_free(p);
+}
+END_TEST
+
+static Suite *vm_suite(void)
+{
+	Suite *s = suite_create("vm");
+	TCase *t = tcase_create("opcodes");
+
+	tcase_add_loop_test(t, test_opcode, 0, sizeof cases / sizeof *cases);
+	tcase_add_test(t, test_pseudonym_vector);
+	tcase_add_test(t, test_reject_details);
+	tcase_add_test(t, test_step_limit);
+	tcase_add_test(t, test_counters_and_batch);
+	tcase_add_test(t, test_params);
+	tcase_add_test(t, test_no_key);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(vm_suite());
+}
