@@ -16,6 +16,8 @@
 struct json_frame {
 	json_ref node;
 	json_ref last;		/* last child so far */
+	uint32_t members;	/* children so far */
+	uint8_t object;
 	uint64_t keyset;	/* objects: one bit per key hash, 64 buckets */
 	uint8_t compact;	/* no whitespace and every child verbatim */
 	uint8_t maybe_dup;	/* a key may repeat: check at close */
@@ -94,7 +96,7 @@ static json_ref node_new(struct json_doc *d)
 		return 0;
 	}
 	r = d->count++;
-	memset(&d->nodes[r], 0, sizeof d->nodes[r]);
+	d->nodes[r] = (struct json_node){ 0 };
 	return r;
 }
 
@@ -545,6 +547,9 @@ static int escaped_equals(const char *raw, size_t rawlen, const char *key,
 static inline const unsigned char *skip_ws(const unsigned char *p,
 					   const unsigned char *end)
 {
+	/* Events are mostly compact: the common case is no whitespace. */
+	if (p < end && *p > ' ')
+		return p;
 	while (p < end &&
 	       (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
@@ -585,17 +590,27 @@ static const unsigned char *scan_number(const unsigned char *p,
 	return p;
 }
 
-/* A cheap bucket for a raw (unescaped) key, for the duplicate filter. */
+/* A cheap bucket for a raw (unescaped) key, for the duplicate filter:
+ * keys of one object rarely share both length and last byte. */
 static inline uint64_t key_bit(const unsigned char *k, size_t n)
 {
-	unsigned h = (unsigned)n * 0x9E37u;
+	return (uint64_t)1 << ((n + (n ? k[n - 1] * 5u : 0)) & 63);
+}
 
-	if (n) {
-		h ^= k[0] * 131u;
-		h ^= k[n - 1] * 7u;
-		h ^= k[n / 2] * 31u;
-	}
-	return (uint64_t)1 << ((h ^ h >> 6) & 63);
+/* Is the raw key k..k+n already a key of the object in frame f? For
+ * large objects, leave it to the sort at the close. */
+static int seen_key(const struct json_doc *d, const struct json_frame *f,
+		    const unsigned char *base, const unsigned char *k,
+		    size_t n)
+{
+	if (f->members > 32)
+		return 1;
+	for (json_ref c = d->nodes[f->node].first; c; c = d->nodes[c].next)
+		if (d->nodes[c].keylen == n &&
+		    !(d->nodes[c].flags & JN_KEY_ESCAPED) &&
+		    memcmp(base + d->nodes[c].key, k, n) == 0)
+			return 1;
+	return 0;
 }
 
 static int dedupe_object(struct json_doc *d, json_ref obj);
@@ -638,7 +653,8 @@ value:
 		else
 			d->nodes[f->node].first = r;
 		f->last = r;
-		if (d->nodes[f->node].type == JSON_OBJECT) {
+		f->members++;
+		if (f->object) {
 			n->key = key;
 			n->keylen = keylen;
 			n->flags = keyflags;
@@ -657,6 +673,8 @@ value:
 		f = &d->frames[depth++];
 		f->node = r;
 		f->last = 0;
+		f->members = 0;
+		f->object = *p == '{';
 		f->keyset = 0;
 		f->compact = 1;
 		f->maybe_dup = 0;
@@ -670,7 +688,7 @@ value:
 					    "mismatched bracket");
 			goto close;
 		}
-		if (d->nodes[r].type == JSON_OBJECT)
+		if (f->object)
 			goto key;
 		goto value;
 	case '"':
@@ -726,10 +744,13 @@ key:
 		f->maybe_dup = 1;
 		if ((keyflags & JN_KEY_NONCANON) && d->canonical)
 			f->compact = 0;
-	} else {
+	} else if (!f->maybe_dup) {
 		uint64_t bit = key_bit(p + 1, keylen);
 
-		if (f->keyset & bit)
+		/* The filter only says "maybe": ask the siblings, unless
+		 * there are so many that sorting them at the close is
+		 * cheaper. */
+		if ((f->keyset & bit) && seen_key(d, f, b, p + 1, keylen))
 			f->maybe_dup = 1;
 		f->keyset |= bit;
 	}
@@ -766,15 +787,14 @@ after:
 		if (q != p + 1)
 			f->compact = 0;
 		p = q;
-		if (d->nodes[f->node].type == JSON_OBJECT)
+		if (f->object)
 			goto key;
 		goto value;
 	}
-	if (*p != (d->nodes[f->node].type == JSON_OBJECT ? '}' : ']'))
+	if (*p != (f->object ? '}' : ']'))
 		return fail(d, JSON_E_SYNTAX, (const char *)p,
-			    d->nodes[f->node].type == JSON_OBJECT
-			    ? "expected ',' or '}' in object"
-			    : "expected ',' or ']' in array");
+			    f->object ? "expected ',' or '}' in object"
+				      : "expected ',' or ']' in array");
 
 close:
 	r = f->node;
