@@ -824,6 +824,7 @@ enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 {
 	d->src = src;
 	d->srclen = len;
+	d->gen++;
 	d->count = 1;
 	d->arena_len = 0;
 	d->root = 0;
@@ -972,6 +973,23 @@ json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
 	return 0;
 }
 
+json_ref json_member_stable(struct json_doc *d, json_ref obj,
+			    const char *key, size_t keylen)
+{
+	uintptr_t h = ((uintptr_t)key >> 3) ^ (uintptr_t)obj * 0x9E3779B1u;
+	struct json_memo *m = &d->memo[(h ^ h >> 11) % JSON_MEMO];
+
+	if (m->gen == d->gen && m->obj == obj && m->key == key &&
+	    m->keylen == keylen)
+		return m->found;
+	m->found = json_member(d, obj, key, keylen);
+	m->obj = obj;
+	m->key = key;
+	m->keylen = (uint32_t)keylen;
+	m->gen = d->gen;
+	return m->found;
+}
+
 json_ref json_element(const struct json_doc *d, json_ref arr, int64_t index)
 {
 	json_ref c;
@@ -1065,6 +1083,9 @@ static void set_value_fields(struct json_doc *d, json_ref r,
 	struct json_node *n = &d->nodes[r];
 	const uint8_t keep = JN_KEY_ARENA | JN_KEY_ESCAPED | JN_KEY_NONCANON;
 
+	/* A container's members go with it: forget look-ups in it. */
+	if (n->type == JSON_OBJECT || n->type == JSON_ARRAY)
+		d->gen++;
 	n->type = (uint8_t)t;
 	n->text = off;
 	n->len = (uint32_t)len;
@@ -1121,6 +1142,7 @@ int json_set_string(struct json_doc *d, json_ref r, const char *utf8,
 /* Move the detached value `from` into `r`. */
 static void adopt_value(struct json_doc *d, json_ref r, json_ref from)
 {
+	d->gen++;
 	take_value(d, r, from);
 	json_touch(d, d->nodes[r].parent);
 }
@@ -1211,6 +1233,7 @@ void json_remove(struct json_doc *d, json_ref r)
 		prev = c;
 	if (c == 0)
 		return;
+	d->gen++;
 	if (prev)
 		d->nodes[prev].next = d->nodes[r].next;
 	else
@@ -1264,6 +1287,7 @@ json_ref json_append_member(struct json_doc *d, json_ref obj,
 		return 0;
 	for (c = d->nodes[obj].first; c; c = d->nodes[c].next)
 		last = c;
+	d->gen++;
 	if (last)
 		d->nodes[last].next = r;
 	else
@@ -1275,6 +1299,7 @@ json_ref json_append_member(struct json_doc *d, json_ref obj,
 int json_rename(struct json_doc *d, json_ref r, const char *key,
 		size_t keylen)
 {
+	d->gen++;
 	if (set_key(d, r, key, keylen) != 0)
 		return -1;
 	json_touch(d, d->nodes[r].parent);

@@ -79,6 +79,16 @@ struct json_node {
 
 struct json_frame;
 
+/* A remembered look-up: see json_member_stable(). */
+struct json_memo {
+	json_ref obj, found;
+	const char *key;
+	uint32_t keylen;
+	uint32_t gen;
+};
+
+#define JSON_MEMO 64
+
 struct json_doc {
 	const char *src;
 	size_t srclen;
@@ -90,6 +100,8 @@ struct json_doc {
 	int canonical;		/* print strings in canonical form */
 	struct json_limits lim;
 	struct json_frame *frames;
+	struct json_memo memo[JSON_MEMO];
+	uint32_t gen;		/* bumped when members move or go */
 
 	/* After a failed parse or edit. */
 	enum json_error err;
@@ -153,6 +165,12 @@ const char *json_type_name(enum json_type t);
 json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
 		     size_t keylen);
 json_ref json_element(const struct json_doc *d, json_ref arr, int64_t index);
+
+/* json_member() for keys whose bytes never change while the document
+ * lives (the program's own path names): the answer is remembered, keyed
+ * by the key's address, until members are added, removed or renamed. */
+json_ref json_member_stable(struct json_doc *d, json_ref obj,
+			    const char *key, size_t keylen);
 uint32_t json_length(const struct json_doc *d, json_ref container);
 
 /* A string's or key's decoded UTF-8. Points into the input when there is

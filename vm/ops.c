@@ -83,7 +83,7 @@ static int make_parent(struct vm_exec *ex, const struct vm_path *path,
 					 "parent is a %s, not an object",
 					 vm_path_name(ex, path),
 					 json_type_name(json_type_of(d, cur)));
-		next = json_member(d, cur, s->name, s->len);
+		next = json_member_stable(d, cur, s->name, s->len);
 		if (next == 0)
 			break;
 	}
@@ -122,7 +122,7 @@ static int last_target(struct vm_exec *ex, const struct vm_path *path,
 				 "is a %s, not an object",
 				 vm_path_name(ex, path),
 				 json_type_name(json_type_of(d, parent)));
-	*out = json_member(d, parent, s->name, s->len);
+	*out = json_member_stable(d, parent, s->name, s->len);
 	if (*out == 0) {
 		*out = json_append_member(d, parent, s->name, s->len);
 		if (*out == 0)

@@ -89,14 +89,14 @@ static int step(struct vm_exec *ex, const struct vm_path *path,
 			to = ex->set_len;
 			ex->set_len = from;
 			for (uint32_t i = from; i < to; i++) {
-				c = json_member(d, ex->set[i], seg->name,
-						seg->len);
+				c = json_member_stable(d, ex->set[i], seg->name,
+						       seg->len);
 				if (c)
 					ex->set[ex->set_len++] = c;
 			}
 			return 0;
 		}
-		c = json_member(d, r, seg->name, seg->len);
+		c = json_member_stable(d, r, seg->name, seg->len);
 		return c ? push_node(ex, c) : 0;
 	case VM_SEG_INDEX:
 		c = json_element(d, r, seg->index);
