@@ -32,6 +32,8 @@ libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 libresolv.so.2
 libutil.so.1 libanl.so.1 libmvec.so.1 libBrokenLocale.so.1 libnsl.so.1
 libnss_files.so.2 libnss_dns.so.2 libthread_db.so.1 libc_malloc_debug.so.0"
 
+# No zip at all rather than a stale one, if anything below fails.
+rm -f "$ZIP"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir "$stage/lib"
@@ -63,7 +65,6 @@ done
 
 find "$stage" -exec touch -h -t 198001010000 {} +
 mkdir -p "$(dirname "$ZIP")"
-rm -f "$ZIP"
 (cd "$stage" && find . -type f | sed 's|^\./||' | LC_ALL=C sort |
 	zip -X -q "$ZIP" -@)
 echo "$ZIP: bootstrap, policy.scrubc, $(ls "$stage/lib" | wc -l)" \

@@ -91,7 +91,7 @@ struct lam_init_error {
 scrub_program *lam_configure(struct lam_config *cfg, struct lam_log *lg,
 			     struct lam_init_error *e);
 
-/* ---- rapi.c ---------------------------------------------------------------- */
+/* ---- rapi.c ------------------------------------------------------------- */
 
 struct lam_rapi {
 	CURL *curl;
@@ -132,7 +132,7 @@ enum lam_rapi_status lam_rapi_init_error(struct lam_rapi *r,
 					 const char *type,
 					 const char *message);
 
-/* ---- enrich.c ------------------------------------------------------------ */
+/* ---- enrich.c ----------------------------------------------------------- */
 
 struct lam_enricher {
 	const struct lam_config *cfg;

@@ -48,7 +48,7 @@ SENTINEL = b"SENTINEL-PII"
 TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;" \
     "Sampled=1"
 
-# ---- events and records ------------------------------------------------------
+# ---- events and records -----------------------------------------------------
 
 OK1 = (b'{"source":"test.fidelity","detail":{"user":"jane@example.com",'
        b'"card":"4111-1111-1111-1111","big":12345678901234567890,'
@@ -98,6 +98,12 @@ def inv(n, payload, **kw):
     return emulator.Invocation(payload, rid, **kw)
 
 
+def one(name, env, policy="fidelity", **kw):
+    """A case of one invocation that init should never reach."""
+    return dict(name=name, policy=policy, env=env,
+                invocations=[inv(1, batch(OK1))], **kw)
+
+
 def shared(name):
     with open(os.path.join(SHARED, "samples", name), "rb") as f:
         return f.read()
@@ -113,7 +119,7 @@ def without(rec, field):
     return rec
 
 
-# ---- the cases ------------------------------------------------------------------
+# ---- the cases --------------------------------------------------------------
 
 def cases(tmp, sizes):
     sample = shared("pipes_kinesis_enrichment_input.batch.json")
@@ -183,28 +189,17 @@ def cases(tmp, sizes):
                   "SCRUB_TAG": "dev"},
              invocations=[inv(1, batch(OK1, OK2))]),
         # Init failures: reported to /runtime/init/error, then exit.
-        dict(name="init-missing-policy", policy="fidelity",
-             env=dict(fid, SCRUB_POLICY=os.path.join(tmp, "missing")),
-             invocations=[inv(1, batch(OK1))]),
-        dict(name="init-source-policy", policy="fidelity",
-             env=dict(fid, SCRUB_POLICY="tests/lambda/fidelity.scrub"),
-             invocations=[inv(1, batch(OK1))]),
-        dict(name="init-corrupt-policy", policy="corrupt", env=fid,
-             invocations=[inv(1, batch(OK1))]),
-        dict(name="init-no-key", policy="fidelity", env={},
-             invocations=[inv(1, batch(OK1))]),
-        dict(name="init-two-keys", policy="fidelity",
-             env=dict(fid, SCRUB_KEY_FILE=os.path.join(tmp, "key")),
-             invocations=[inv(1, batch(OK1))]),
-        dict(name="init-bad-setting", policy="fidelity",
-             env=dict(fid, SCRUB_ON_REJECT="sometimes"),
-             invocations=[inv(1, batch(OK1))]),
-        dict(name="init-bad-number", policy="fidelity",
-             env=dict(fid, SCRUB_MAX_BATCH="0"),
-             invocations=[inv(1, batch(OK1))]),
-        dict(name="init-error-refused", policy="fidelity", env={},
-             statuses={("init/error", 1): 500},
-             invocations=[inv(1, batch(OK1))]),
+        one("init-missing-policy",
+            dict(fid, SCRUB_POLICY=os.path.join(tmp, "missing"))),
+        one("init-source-policy",
+            dict(fid, SCRUB_POLICY="tests/lambda/fidelity.scrub")),
+        one("init-corrupt-policy", fid, policy="corrupt"),
+        one("init-no-key", {}),
+        one("init-two-keys",
+            dict(fid, SCRUB_KEY_FILE=os.path.join(tmp, "key"))),
+        one("init-bad-setting", dict(fid, SCRUB_ON_REJECT="sometimes")),
+        one("init-bad-number", dict(fid, SCRUB_MAX_BATCH="0")),
+        one("init-error-refused", {}, statuses={("init/error", 1): 500}),
         # The Runtime API failing: 500 ends the process, 403 does not,
         # 413 turns the response into an error.
         dict(name="api-500-response", policy="fidelity", env=fid,
@@ -222,7 +217,7 @@ def cases(tmp, sizes):
     ]
 
 
-# ---- running and checking ----------------------------------------------------------
+# ---- running and checking ---------------------------------------------------
 
 def scrub_run(policy, events, env):
     """What `scrub run` emits for these events: one line each."""
