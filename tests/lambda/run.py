@@ -140,6 +140,7 @@ def cases(tmp, sizes):
         b"[" + OK1 + b"," + json.dumps(record(OK1, 2)).encode() + b"]",
         json.dumps(record(OK1, 1)),
         json.dumps([record(OK1, 1), json.loads(OK2)]),
+        b'[1,"SENTINEL-PII"]',
     ]
     payload_errors = ['[{"eventSource":"aws:kinesis","data":"SENTINEL-PII"',
                       '"SENTINEL-PII"', '']
@@ -184,6 +185,13 @@ def cases(tmp, sizes):
         dict(name="deadline", policy="fidelity", env=fid,
              invocations=[inv(1, batch(OK1), deadline_ms=1),
                           inv(2, batch(OK1))]),
+        # Lambda's payload limit met (the payload is read), then exceeded
+        # by a byte: read to the end, answered with an error, and the next
+        # invocation is served as usual.
+        dict(name="payload-too-large", policy="fidelity", env=fid,
+             invocations=[inv(1, b'["' + b"x" * 6291552 + b'"]'),
+                          inv(2, b'["' + b"x" * 6291553 + b'"]'),
+                          inv(3, batch(OK1))]),
         dict(name="key-file", policy="fidelity",
              env={"SCRUB_KEY_FILE": os.path.join(tmp, "key"),
                   "SCRUB_TAG": "dev"},
