@@ -122,8 +122,8 @@ class RuntimeAPI:
             headers.append(("Lambda-Runtime-Trace-Id", inv.trace_id))
         self.log.append("GET next -> 200 %s (%d bytes)"
                         % (inv.request_id, len(inv.payload)))
-        h.reply(200, inv.payload, headers)
         self.times.append(("next", inv.request_id, time.monotonic()))
+        h.reply(200, inv.payload, headers)
 
     def post(self, h, kind, request_id, body):
         self.times.append((kind, request_id, time.monotonic()))
