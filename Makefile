@@ -5,6 +5,8 @@
 #   make check-asan      the same suite built with ASan and UBSan
 #   make check-valgrind  the suite's C tests under valgrind
 #   make demo            the main job on the bundled example
+#   make lambda POLICY=F build/lambda/scrub-lambda.zip: bootstrap, policy F
+#                        compiled, and the shared libraries it needs
 #   make bench           throughput against ../shared/bench (ratios)
 #   make fuzz            run the libFuzzer targets (FUZZ_SECONDS each)
 #   make install PREFIX=/usr/local
@@ -42,13 +44,20 @@ CC_SRC := $(filter-out compiler/scrubc.c,$(wildcard compiler/*.c))
 RT_SRC := $(wildcard runtime/*.c)
 CLI_SRC := $(wildcard runtime/cli/*.c)
 CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRC))
+LAMBDA_SRC := $(wildcard runtime/lambda/*.c)
+LAMBDA_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LAMBDA_SRC))
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+# The bootstrap finds its bundled libraries in lib/ beside it, ahead of
+# LD_LIBRARY_PATH (DT_RPATH, not DT_RUNPATH): the zip runs with the
+# libraries it was tested with, not whatever the image has in /usr/lib64.
+LAMBDA_RPATH := -Wl,--disable-new-dtags,-rpath,'$$ORIGIN/lib'
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(VM_SRC) $(DSL_SRC) $(CC_SRC) \
 	$(RT_SRC)) $(GEN)/parser.o $(GEN)/lexer.o
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-all: $(BUILD)/scrubc $(BUILD)/scrub $(BUILD)/libscrub.a
+all: $(BUILD)/scrubc $(BUILD)/scrub $(BUILD)/libscrub.a $(BUILD)/bootstrap
 
 # ---- generated lexer and parser ------------------------------------------
 
@@ -82,6 +91,9 @@ $(BUILD)/scrubc: $(BUILD)/compiler/scrubc.o $(BUILD)/libscrub.a
 $(BUILD)/scrub: $(CLI_OBJ) $(BUILD)/libscrub.a
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
 
+$(BUILD)/bootstrap: $(LAMBDA_OBJ) $(BUILD)/libscrub.a
+	$(CC) $(LDOPT) $(LAMBDA_RPATH) -o $@ $^ $(CURL_LIBS) $(LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libscrub.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CHECK_LIBS)
@@ -100,6 +112,12 @@ check-valgrind: all $(UNIT_BIN)
 demo: all
 	@scripts/demo.sh $(BUILD)
 
+lambda: all
+	@test -n "$(POLICY)" || { echo "usage: make lambda POLICY=FILE" >&2; \
+		exit 2; }
+	scripts/package-lambda.sh $(BUILD) "$(POLICY)" \
+		$(BUILD)/lambda/scrub-lambda.zip
+
 bench: all
 	bench/run.sh $(BUILD) $(SHARED)
 
@@ -115,8 +133,9 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all check check-asan check-valgrind demo bench install clean
+.PHONY: all check check-asan check-valgrind demo lambda bench install clean
 .SECONDARY:
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/compiler/scrubc.d \
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(LAMBDA_OBJ:.o=.d) \
+	$(BUILD)/compiler/scrubc.d \
 	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)

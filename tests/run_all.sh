@@ -42,6 +42,8 @@ done
 run e2e tests/e2e/run.sh "$BUILD"
 run diagnostics tests/diag/run.sh "$BUILD"
 run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
+run lambda /usr/bin/python3 tests/lambda/run.py "$BUILD" "$SHARED"
+run lambda-package tests/lambda/package.sh "$BUILD" "$SHARED"
 
 echo "$passed passed, $failed failed${failures:+ (}${failures# }${failures:+)}"
 [ "$failed" -eq 0 ]
