@@ -8,13 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../compiler/cc.h"
 #include "../vm/alloc.h"
 #include "../vm/vm.h"
-
-struct scrub_program {
-	struct vm_program *vm;
-};
+#include "internal.h"
 
 struct scrub_worker {
 	struct vm_exec *ex;
@@ -22,10 +18,7 @@ struct scrub_worker {
 	struct scrub_counters counters;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void scrub_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,84 +50,17 @@ int scrub_program_load(const void *bytecode, size_t len, scrub_program **out,
 	*out = NULL;
 	p = scrub_calloc(1, sizeof *p);
 	if (p == NULL) {
-		set_err(err, errlen, "out of memory");
+		scrub_set_err(err, errlen, "out of memory");
 		return -1;
 	}
 	p->vm = vm_load(bytecode, len, &e);
 	if (p->vm == NULL) {
-		set_err(err, errlen, "invalid bytecode: %s", e.msg);
+		scrub_set_err(err, errlen, "invalid bytecode: %s", e.msg);
 		free(p);
 		return -1;
 	}
 	*out = p;
 	return 0;
-}
-
-static int read_file(const char *path, struct buf *b, char *err,
-		     size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
-
-	if (f == NULL) {
-		set_err(err, errlen, "cannot open '%s': %s", path,
-			strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_put(b, chunk, n);
-	if (ferror(f) || buf_failed(b)) {
-		set_err(err, errlen, "cannot read '%s': %s", path,
-			ferror(f) ? strerror(errno) : "file too large");
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	return 0;
-}
-
-int scrub_program_open(const char *path, scrub_program **out,
-		       scrub_diag_fn diag, void *ctx, char *err,
-		       size_t errlen)
-{
-	struct buf file, code, text;
-	struct dsl_ctx dc;
-	int rc = -1;
-
-	*out = NULL;
-	buf_init(&file, 256u << 20);
-	buf_init(&code, 256u << 20);
-	if (read_file(path, &file, err, errlen) != 0)
-		goto out;
-	if (file.len >= 4 && memcmp(file.data, VM_MAGIC, 4) == 0) {
-		rc = scrub_program_load(file.data, file.len, out, err, errlen);
-		goto out;
-	}
-
-	/* Source: compile it, handing each diagnostic to the caller. */
-	dsl_ctx_init(&dc);
-	rc = cc_compile_text(&dc, path, file.data ? file.data : "", file.len,
-			     &code);
-	buf_init(&text, 1u << 20);
-	for (struct dsl_diag *d = dc.diags; d && diag; d = d->next) {
-		buf_reset(&text);
-		dsl_diag_render(&dc, d, &text);
-		buf_putc(&text, '\0');
-		if (!buf_failed(&text))
-			diag(ctx, text.data);
-	}
-	buf_free(&text);
-	if (rc == 0)
-		rc = scrub_program_load(code.data, code.len, out, err, errlen);
-	else
-		set_err(err, errlen, "%s: policy has %u error%s", path,
-			dc.errors, dc.errors == 1 ? "" : "s");
-	dsl_ctx_free(&dc);
-out:
-	buf_free(&file);
-	buf_free(&code);
-	return rc;
 }
 
 void scrub_program_free(scrub_program *p)
@@ -156,7 +82,7 @@ int scrub_program_set_param(scrub_program *p, const char *name,
 	struct vm_error e;
 
 	if (vm_program_set_param(p->vm, name, value, &e) != 0) {
-		set_err(err, errlen, "%s", e.msg);
+		scrub_set_err(err, errlen, "%s", e.msg);
 		return -1;
 	}
 	return 0;
