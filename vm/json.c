@@ -870,8 +870,9 @@ static void take_value(struct json_doc *d, json_ref to, json_ref from)
 	s->first = 0;
 }
 
-/* Resolve repeated keys in `obj`: the first member keeps its place and
- * takes the value of the last one with the same key; the rest go. Sorting
+/* Resolve repeated keys in `obj`: the first member stays, later ones with
+ * the same key go. First, not last: a reader that stops at the first
+ * occurrence (see lazy parsing) then sees the value that is kept. Sorting
  * by hash keeps this O(n log n) even for hostile objects. */
 static int dedupe_object(struct json_doc *d, json_ref obj)
 {
@@ -900,9 +901,10 @@ static int dedupe_object(struct json_doc *d, json_ref obj)
 	qsort(e, n, sizeof *e, cmp_key_entry);
 
 	for (i = 0; i < n;) {
-		uint32_t j = i + 1, last;
+		uint32_t j = i + 1;
 
-		/* Within one hash run, group members with equal keys. */
+		/* Within one hash run (sorted by position), remove every
+		 * member whose key an earlier member already has. */
 		while (j < n && e[j].hash == e[i].hash)
 			j++;
 		for (uint32_t a = i; a < j; a++) {
@@ -912,7 +914,6 @@ static int dedupe_object(struct json_doc *d, json_ref obj)
 			if (e[a].ref == 0)
 				continue;
 			ak = json_key(d, e[a].ref, &al);
-			last = a;
 			for (uint32_t b = a + 1; b < j; b++) {
 				size_t bl;
 				const char *bk;
@@ -924,16 +925,10 @@ static int dedupe_object(struct json_doc *d, json_ref obj)
 					free(e);
 					return -1;
 				}
-				if (al != bl || memcmp(ak, bk, al) != 0)
-					continue;
-				if (last != a)
-					json_remove(d, e[last].ref);
-				last = b;
-			}
-			if (last != a) {
-				take_value(d, e[a].ref, e[last].ref);
-				json_remove(d, e[last].ref);
-				e[last].ref = 0;
+				if (al == bl && memcmp(ak, bk, al) == 0) {
+					json_remove(d, e[b].ref);
+					e[b].ref = 0;
+				}
 			}
 		}
 		i = j;

@@ -116,9 +116,8 @@ void json_doc_free(struct json_doc *d);
  * into `d`, dropping whatever it held. Returns JSON_OK or an error, with
  * d->err_offset and d->err_msg saying where and why. With `canonical` set the
  * printer re-escapes every string canonically (see json_encode_string).
- * Duplicate keys: the first occurrence keeps its place and takes the last
- * occurrence's value; later ones are removed (what JSON.parse and Python
- * do), so no copy of a key can slip past a rule that handles the other. */
+ * Duplicate keys: the first occurrence is kept and later ones removed, so
+ * no copy of a key can slip past a rule that handles the other. */
 enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 			   int canonical);
 
