@@ -42,6 +42,7 @@ done
 run e2e tests/e2e/run.sh "$BUILD"
 run diagnostics tests/diag/run.sh "$BUILD"
 run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
+run deploy tests/deploy.sh
 
 echo "$passed passed, $failed failed${failures:+ (}${failures# }${failures:+)}"
 [ "$failed" -eq 0 ]
