@@ -214,6 +214,28 @@ test('without the Lambda package: a warning and an undeployable rule', () => {
   Annotations.fromStack(base.prod).hasNoWarning('*', Match.anyValue());
 });
 
+test('the zip from make lambda is the function code', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scrub-zip-'));
+  const zip = path.join(dir, 'scrub-lambda.zip');
+  // An empty zip archive: its end-of-central-directory record only.
+  fs.writeFileSync(zip, Buffer.concat([Buffer.from('PK\x05\x06', 'latin1'),
+    Buffer.alloc(18)]));
+  try {
+    const b = build({ lambdaCode: zip });
+    const code = only(b.prodTemplate, 'AWS::Lambda::Function')
+      .Properties.Code;
+    assert.match(code.S3Key, /^[0-9a-f]{64}\.zip$/);
+    assert.equal(b.prodTemplate.toJSON().Rules.LambdaPackageBuilt,
+      undefined);
+    const staged = fs.readdirSync(b.app.outdir)
+      .filter((f) => f.startsWith('asset.') && f.endsWith('.zip'));
+    assert.equal(staged.length, 1);
+    assert.equal(fs.statSync(path.join(b.app.outdir, staged[0])).size, 22);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an existing business bus is imported, not created', () => {
   const it = build({ importBusinessBus: true }).prodTemplate;
   it.resourceCountIs('AWS::Events::EventBus', 1);
