@@ -63,6 +63,16 @@ export function build(context: Record<string, unknown> = {}): Built {
   };
 }
 
+/** How many resources of each type a template has. */
+export function resourceCounts(t: Template): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of Object.values(t.toJSON().Resources as object)) {
+    if (r.Type !== 'AWS::CDK::Metadata')
+      counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** The one resource of a type; fails unless there is exactly one. */
 export function only(t: Template, type: string): Record<string, any> {
   const all = t.findResources(type);
