@@ -11,7 +11,7 @@ set -eu
 BUILD_PKGS="make gcc libc6-dev flex bison pkg-config libcjson-dev
 libxxhash-dev libpcre2-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev"
 TEST_PKGS="check python3 jq valgrind clang libclang-rt-dev
-python3-botocore curl zip unzip binutils"
+python3-botocore curl zip unzip binutils nodejs npm"
 
 want=$BUILD_PKGS
 case "${1:-}" in
@@ -20,12 +20,20 @@ case "${1:-}" in
 *) echo "usage: $0 [--test]" >&2; exit 2 ;;
 esac
 
+# A package is there when it is installed, or when an installed package
+# provides it: NodeSource's nodejs provides npm (and conflicts with
+# Debian's npm, which apt would then fail to install).
+have() {
+	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null |
+		grep -q "^install ok installed$" && return 0
+	dpkg-query -W -f='${Status}|${Provides}\n' 2>/dev/null |
+		grep "^install ok installed|" | cut -d'|' -f2 | tr ',' '\n' |
+		sed 's/^ *//; s/ .*//' | grep -qx "$1"
+}
+
 missing=""
 for p in $want; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q "install ok installed"; then
-		missing="$missing $p"
-	fi
+	have "$p" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 

@@ -44,6 +44,7 @@ run diagnostics tests/diag/run.sh "$BUILD"
 run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
 run lambda /usr/bin/python3 tests/lambda/run.py "$BUILD" "$SHARED"
 run lambda-package tests/lambda/package.sh "$BUILD" "$SHARED"
+run deploy tests/deploy.sh
 
 echo "$passed passed, $failed failed${failures:+ (}${failures# }${failures:+)}"
 [ "$failed" -eq 0 ]
