@@ -39,6 +39,7 @@ void scrub_limits_default(struct scrub_limits *l)
 	l->max_memory = v.max_memory;
 	l->max_output = v.max_output;
 	l->max_steps = v.max_steps;
+	l->lazy_validation = 0;
 }
 
 int scrub_program_load(const void *bytecode, size_t len, scrub_program **out,
@@ -140,6 +141,7 @@ scrub_worker *scrub_worker_new(const scrub_program *p,
 	v.max_memory = limits->max_memory;
 	v.max_output = limits->max_output;
 	v.max_steps = limits->max_steps;
+	v.lazy = limits->lazy_validation;
 	w = scrub_calloc(1, sizeof *w);
 	if (w == NULL)
 		return NULL;

@@ -35,7 +35,14 @@ struct scrub_limits {
 	uint32_t max_memory;	/* bytes of new text per event (8 MiB) */
 	uint32_t max_output;	/* bytes of one output event (4 MiB) */
 	uint64_t max_steps;	/* work units per event (10,000,000) */
+	int lazy_validation;	/* see below (0) */
 };
+
+/* With lazy_validation set, an event is parsed only as far as the policy
+ * reads it before deciding. Events that are emitted, edited or rejected
+ * are still validated whole; an event the policy drops early is not, so
+ * malformed JSON after the fields that decided it counts as a drop, not a
+ * reject. For bulk replays where most events are sampled out. */
 
 void scrub_limits_default(struct scrub_limits *l);
 

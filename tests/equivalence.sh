@@ -19,16 +19,20 @@ for input in "$tmp/corpus" "$SHARED/bench/testdata/edge_cases.ndjson"; do
 			< "$input" > "$tmp/expected" 2> /dev/null || exit 1
 		# The rate goes in as a parameter here, and through the
 		# environment (SCRUB_SAMPLE_PCT) in the bench harness.
-		${SCRUB_WRAP:-} "$BUILD/scrub" run --quiet \
-			--policy policies/bench-reference.scrub \
-			--param sample_pct=$pct "$input" > "$tmp/actual" || exit 1
-		if cmp -s "$tmp/expected" "$tmp/actual"; then
-			echo "  same: $(basename "$input") at $pct%: $(wc -l < "$tmp/actual") events"
-		else
-			echo "  DIFFERENT: $(basename "$input") at $pct%:"
-			cmp "$tmp/expected" "$tmp/actual"
-			fail=1
-		fi
+		for mode in "" --lazy-validation; do
+			${SCRUB_WRAP:-} "$BUILD/scrub" run --quiet $mode \
+				--policy policies/bench-reference.scrub \
+				--param sample_pct=$pct "$input" \
+				> "$tmp/actual" || exit 1
+			what="$(basename "$input") at $pct%${mode:+ ($mode)}"
+			if cmp -s "$tmp/expected" "$tmp/actual"; then
+				echo "  same: $what: $(wc -l < "$tmp/actual") events"
+			else
+				echo "  DIFFERENT: $what:"
+				cmp "$tmp/expected" "$tmp/actual"
+				fail=1
+			fi
+		done
 	done
 done
 exit $fail

@@ -614,24 +614,40 @@ static int seen_key(const struct json_doc *d, const struct json_frame *f,
 }
 
 static int dedupe_object(struct json_doc *d, json_ref obj);
+static void unlink_node(struct json_doc *d, json_ref r);
 
-/* Parse text at `base + off .. base + off + len` into new nodes; offsets in
- * the nodes are relative to `base`, which is the input or the arena. */
-static enum json_error parse_at(struct json_doc *d, const char *base,
-				int in_arena, size_t off, size_t len,
-				json_ref *rootp)
+/* Parse text into nodes: `ps` says which text (offsets in the nodes are
+ * relative to ps->base, the input or the arena) and where a paused parse
+ * resumes. With ps->stop a node, the parse pauses as soon as that node
+ * gets a new child (after the child's first token; ps->added says which)
+ * or closes; JSON_STOP_ROOT pauses once the root exists; JSON_STOP_NEVER
+ * runs to the end. Errors are final: the state stays failed. */
+static enum json_error parse_run(struct json_doc *d, struct json_parse *ps)
 {
-	const unsigned char *b = (const unsigned char *)base;
-	const unsigned char *p = b + off, *end = p + len;
-	const uint8_t text_flag = in_arena ? JN_TEXT_ARENA : 0;
-	const uint8_t key_flag = in_arena ? JN_KEY_ARENA : 0;
-	struct json_frame *f = NULL;
-	uint32_t depth = 0;
-	uint32_t key = 0, keylen = 0;
-	uint8_t keyflags = 0;
-	json_ref r, root = 0;
+	const unsigned char *b = (const unsigned char *)ps->base;
+	const unsigned char *p = b + ps->pos, *end = b + ps->end;
+	const uint8_t text_flag = ps->arena ? JN_TEXT_ARENA : 0;
+	const uint8_t key_flag = ps->arena ? JN_KEY_ARENA : 0;
+	uint32_t depth = ps->depth;
+	struct json_frame *f = depth ? &d->frames[depth - 1] : NULL;
+	uint32_t key = ps->key, keylen = ps->keylen;
+	uint8_t keyflags = ps->keyflags;
+	json_ref r;
 	const unsigned char *q;
 
+	ps->added = 0;
+	switch (ps->label) {
+	case P_VALUE:
+		goto value;
+	case P_KEY:
+		goto key;
+	case P_OPEN:
+		goto open;
+	case P_AFTER:
+		goto after;
+	case P_DONE:
+		return JSON_OK;
+	}
 	p = skip_ws(p, end);
 
 value:
@@ -643,7 +659,7 @@ value:
 		return fail(d, JSON_E_NODES, (const char *)p,
 			    "too many values in one event");
 	if (f == NULL) {
-		root = r;
+		ps->root = r;
 	} else {
 		struct json_node *n = &d->nodes[r];
 
@@ -670,6 +686,7 @@ value:
 			return fail(d, JSON_E_DEPTH, (const char *)p,
 				    "nesting too deep");
 		d->nodes[r].type = *p == '{' ? JSON_OBJECT : JSON_ARRAY;
+		d->nodes[r].flags |= JN_OPEN;
 		f = &d->frames[depth++];
 		f->node = r;
 		f->last = 0;
@@ -682,15 +699,12 @@ value:
 		if (q != p + 1)
 			f->compact = 0;
 		p = q;
-		if (p < end && (*p == '}' || *p == ']')) {
-			if ((*p == '}') != (d->nodes[r].type == JSON_OBJECT))
-				return fail(d, JSON_E_SYNTAX, (const char *)p,
-					    "mismatched bracket");
-			goto close;
+		if (d->nodes[r].parent == ps->stop) {
+			ps->added = r;
+			ps->label = P_OPEN;
+			goto pause;
 		}
-		if (f->object)
-			goto key;
-		goto value;
+		goto open;
 	case '"':
 		q = scan_string(d, p, end, &d->nodes[r].flags, 0);
 		if (q == NULL)
@@ -728,7 +742,23 @@ value:
 	}
 	d->nodes[r].len = (uint32_t)(q - p);
 	p = q;
+	if (d->nodes[r].parent == ps->stop && f != NULL) {
+		ps->added = r;
+		ps->label = P_AFTER;
+		goto pause;
+	}
 	goto after;
+
+open:
+	if (p < end && (*p == '}' || *p == ']')) {
+		if ((*p == '}') != f->object)
+			return fail(d, JSON_E_SYNTAX, (const char *)p,
+				    "mismatched bracket");
+		goto close;
+	}
+	if (f->object)
+		goto key;
+	goto value;
 
 key:
 	if (p >= end || *p != '"')
@@ -772,8 +802,8 @@ after:
 		if (p != end)
 			return fail(d, JSON_E_SYNTAX, (const char *)p,
 				    "unexpected data after the JSON value");
-		*rootp = root;
-		return JSON_OK;
+		ps->label = P_DONE;
+		goto pause;
 	}
 	q = skip_ws(p, end);
 	if (q != p)
@@ -799,6 +829,7 @@ after:
 close:
 	r = f->node;
 	d->nodes[r].len = (uint32_t)(p + 1 - (b + d->nodes[r].text));
+	d->nodes[r].flags &= (uint8_t)~JN_OPEN;
 	if (f->maybe_dup && dedupe_object(d, r) != 0)
 		return fail(d, d->err, (const char *)p, d->err_msg);
 	if (f->compact && !f->maybe_dup)
@@ -813,15 +844,75 @@ close:
 		f = &d->frames[depth - 1];
 		f->compact &= compact;
 	}
+	if (r == ps->stop) {
+		ps->label = P_AFTER;
+		goto pause;
+	}
 	goto after;
+
+pause:
+	ps->pos = (uint32_t)(p - b);
+	ps->depth = depth;
+	ps->key = key;
+	ps->keylen = keylen;
+	ps->keyflags = keyflags;
+	return JSON_OK;
 
 bad_literal:
 	return fail(d, JSON_E_SYNTAX, (const char *)p, "invalid literal");
 }
 
-enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
-			   int canonical)
+/* Parse a whole text now: constants, and events when not lazy. */
+static enum json_error parse_all(struct json_doc *d, struct json_parse *ps,
+				 const char *base, int arena, size_t off,
+				 size_t len, json_ref stop)
 {
+	memset(ps, 0, sizeof *ps);
+	ps->base = base;
+	ps->arena = arena;
+	ps->pos = (uint32_t)off;
+	ps->end = (uint32_t)(off + len);
+	ps->label = P_START;
+	ps->stop = stop;
+	return parse_run(d, ps);
+}
+
+/* Resume a paused parse of the event until `stop` gets a new child or
+ * closes. Returns the new child, or 0 (closed, or failed: d->failed). */
+static json_ref resume(struct json_doc *d, json_ref stop)
+{
+	struct json_parse *ps = &d->parse;
+
+	if (d->failed || ps->label == P_DONE)
+		return 0;
+	ps->stop = stop;
+	if (parse_run(d, ps) != JSON_OK) {
+		d->failed = 1;
+		ps->label = P_DONE;
+		return 0;
+	}
+	return ps->added;
+}
+
+int json_complete(struct json_doc *d, json_ref r)
+{
+	while (d->nodes[r].flags & JN_OPEN && !d->failed)
+		resume(d, r);
+	return d->failed ? -1 : 0;
+}
+
+int json_complete_all(struct json_doc *d)
+{
+	while (d->parse.label != P_DONE && !d->failed)
+		resume(d, JSON_STOP_NEVER);
+	return d->failed ? -1 : 0;
+}
+
+enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
+			   int canonical, int lazy)
+{
+	enum json_error e;
+
 	d->src = src;
 	d->srclen = len;
 	d->gen++;
@@ -829,12 +920,18 @@ enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 	d->arena_len = 0;
 	d->root = 0;
 	d->canonical = canonical;
+	d->failed = 0;
 	d->err = JSON_OK;
 	d->err_offset = 0;
 	d->err_msg = NULL;
 	if (len > UINT32_MAX - 1)
 		return fail(d, JSON_E_MEMORY, NULL, "input too large");
-	return parse_at(d, src, 0, 0, len, &d->root);
+	e = parse_all(d, &d->parse, src, 0, 0, len,
+		      lazy ? JSON_STOP_ROOT : JSON_STOP_NEVER);
+	if (e != JSON_OK)
+		d->parse.label = P_DONE;
+	d->root = d->parse.root;
+	return e;
 }
 
 /* ---- duplicate keys ----------------------------------------------------- */
@@ -926,7 +1023,7 @@ static int dedupe_object(struct json_doc *d, json_ref obj)
 					return -1;
 				}
 				if (al == bl && memcmp(ak, bk, al) == 0) {
-					json_remove(d, e[b].ref);
+					unlink_node(d, e[b].ref);
 					e[b].ref = 0;
 				}
 			}
@@ -939,31 +1036,45 @@ static int dedupe_object(struct json_doc *d, json_ref obj)
 
 /* ---- look-ups ------------------------------------------------------------ */
 
-uint32_t json_length(const struct json_doc *d, json_ref container)
+uint32_t json_length(struct json_doc *d, json_ref container)
 {
 	uint32_t n = 0;
 
-	for (json_ref c = d->nodes[container].first; c; c = d->nodes[c].next)
+	for (json_ref c = json_first(d, container); c; c = d->nodes[c].next)
 		n++;
 	return n;
+}
+
+static int key_is(const struct json_doc *d, json_ref c, const char *key,
+		  size_t keylen)
+{
+	const struct json_node *n = &d->nodes[c];
+	const char *k = json_key_text(d, c);
+
+	if (n->flags & JN_KEY_ESCAPED)
+		return escaped_equals(k, n->keylen, key, keylen);
+	return n->keylen == keylen && memcmp(k, key, keylen) == 0;
 }
 
 json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
 		     size_t keylen)
 {
+	json_ref c;
+
 	if (json_type_of(d, obj) != JSON_OBJECT)
 		return 0;
-	for (json_ref c = d->nodes[obj].first; c; c = d->nodes[c].next) {
-		const struct json_node *n = &d->nodes[c];
-		const char *k = json_key_text(d, c);
-
-		if (n->flags & JN_KEY_ESCAPED) {
-			if (escaped_equals(k, n->keylen, key, keylen))
-				return c;
-		} else if (n->keylen == keylen &&
-			   memcmp(k, key, keylen) == 0) {
+	for (c = d->nodes[obj].first; c; c = d->nodes[c].next)
+		if (key_is(d, c, key, keylen))
 			return c;
-		}
+
+	/* Still being parsed: read on until the key shows up or the object
+	 * ends. A later duplicate cannot matter: the first one is kept. */
+	while (d->nodes[obj].flags & JN_OPEN) {
+		c = resume(d, obj);
+		if (c && key_is(d, c, key, keylen))
+			return c;
+		if (d->failed)
+			return 0;
 	}
 	return 0;
 }
@@ -985,7 +1096,7 @@ json_ref json_member_stable(struct json_doc *d, json_ref obj,
 	return m->found;
 }
 
-json_ref json_element(const struct json_doc *d, json_ref arr, int64_t index)
+json_ref json_element(struct json_doc *d, json_ref arr, int64_t index)
 {
 	json_ref c;
 
@@ -996,7 +1107,7 @@ json_ref json_element(const struct json_doc *d, json_ref arr, int64_t index)
 		if (index < 0)
 			return 0;
 	}
-	for (c = d->nodes[arr].first; c && index > 0; c = d->nodes[c].next)
+	for (c = json_first(d, arr); c && index > 0; c = d->nodes[c].next)
 		index--;
 	return c;
 }
@@ -1093,8 +1204,12 @@ int json_set_scalar(struct json_doc *d, json_ref r, enum json_type t,
 		    const char *text, size_t len)
 {
 	uint32_t off;
-	char *p = arena_alloc(d, len, &off);
+	char *p;
 
+	/* Edits need the whole event parsed: see json_parse's `lazy`. */
+	if (json_complete_all(d) != 0)
+		return -1;
+	p = arena_alloc(d, len, &off);
 	if (p == NULL)
 		return -1;
 	memcpy(p, text, len);
@@ -1111,10 +1226,14 @@ static size_t encoded_bound(size_t len)
 int json_set_string(struct json_doc *d, json_ref r, const char *utf8,
 		    size_t len)
 {
-	size_t room = d->lim.max_arena - d->arena_len;
+	size_t room;
 	struct buf tmp;
 	uint32_t off;
 	uint8_t flags = JN_TEXT_ARENA;
+
+	if (json_complete_all(d) != 0)
+		return -1;
+	room = d->lim.max_arena - d->arena_len;
 
 	/* Encode straight into the arena's free tail, then claim it. */
 	buf_init_fixed(&tmp, d->arena + d->arena_len,
@@ -1145,15 +1264,24 @@ static void adopt_value(struct json_doc *d, json_ref r, json_ref from)
 int json_set_json(struct json_doc *d, json_ref r, const char *text,
 		  size_t len)
 {
+	struct json_parse cp;
 	uint32_t off;
-	char *p = arena_alloc(d, len, &off);
+	char *p;
 	json_ref sub;
+
+	if (json_complete_all(d) != 0)
+		return -1;
+	p = arena_alloc(d, len, &off);
 
 	if (p == NULL)
 		return -1;
 	memcpy(p, text, len);
-	if (parse_at(d, d->arena, 1, off, len, &sub) != JSON_OK)
+	/* The event's parse is finished (edits finish it first), so its
+	 * frames are free for this one. */
+	if (parse_all(d, &cp, d->arena, 1, off, len, JSON_STOP_NEVER) !=
+	    JSON_OK)
 		return -1;
+	sub = cp.root;
 	adopt_value(d, r, sub);
 	return 0;
 }
@@ -1204,8 +1332,11 @@ static int clone_children(struct json_doc *d, json_ref src, json_ref dst)
 int json_set_copy(struct json_doc *d, json_ref r, json_ref from)
 {
 	const uint8_t keyflags = JN_KEY_ARENA | JN_KEY_ESCAPED | JN_KEY_NONCANON;
-	json_ref top = node_new(d);
+	json_ref top;
 
+	if (json_complete_all(d) != 0)
+		return -1;
+	top = node_new(d);
 	if (top == 0)
 		return -1;
 	d->nodes[top] = d->nodes[from];
@@ -1218,7 +1349,8 @@ int json_set_copy(struct json_doc *d, json_ref r, json_ref from)
 	return 0;
 }
 
-void json_remove(struct json_doc *d, json_ref r)
+/* Unlink r from its parent's members (the parent is parsed to there). */
+static void unlink_node(struct json_doc *d, json_ref r)
 {
 	json_ref parent = d->nodes[r].parent, c, prev = 0;
 
@@ -1236,6 +1368,12 @@ void json_remove(struct json_doc *d, json_ref r)
 	d->nodes[r].next = 0;
 	d->nodes[r].parent = 0;
 	json_touch(d, parent);
+}
+
+void json_remove(struct json_doc *d, json_ref r)
+{
+	if (json_complete_all(d) == 0)
+		unlink_node(d, r);
 }
 
 /* Store `key` (decoded UTF-8) as member `r`'s key, escaped as needed. */
@@ -1271,6 +1409,8 @@ json_ref json_append_member(struct json_doc *d, json_ref obj,
 {
 	json_ref r, c, last = 0;
 
+	if (json_complete_all(d) != 0)
+		return 0;
 	r = node_new(d);
 	if (r == 0)
 		return 0;
@@ -1294,6 +1434,8 @@ json_ref json_append_member(struct json_doc *d, json_ref obj,
 int json_rename(struct json_doc *d, json_ref r, const char *key,
 		size_t keylen)
 {
+	if (json_complete_all(d) != 0)
+		return -1;
 	d->gen++;
 	if (set_key(d, r, key, keylen) != 0)
 		return -1;
@@ -1340,9 +1482,14 @@ static int write_open(const struct json_doc *d, json_ref r, struct buf *out)
 	return 1;
 }
 
-void json_write(const struct json_doc *d, json_ref top, struct buf *out)
+void json_write(struct json_doc *d, json_ref top, struct buf *out)
 {
 	json_ref r = top;
+
+	if (json_complete_all(d) != 0) {
+		out->err = BUF_NOMEM;
+		return;
+	}
 
 	/* Preorder walk using the parent links: no recursion, no stack. */
 	for (;;) {

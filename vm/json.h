@@ -62,6 +62,8 @@ enum {
 	JN_NONCANON = 0x10,	/* string escapes differ from canonical */
 	JN_KEY_NONCANON = 0x20,	/* key escapes differ from canonical */
 	JN_VERBATIM = 0x40,	/* container: its text is its exact output */
+	JN_OPEN = 0x80,		/* container: its closing bracket is not
+				 * parsed yet (lazy parsing) */
 };
 
 struct json_node {
@@ -78,6 +80,25 @@ struct json_node {
 };
 
 struct json_frame;
+
+/* Where a paused parse resumes (see json_parse's `lazy`). */
+enum json_parse_label { P_START, P_VALUE, P_KEY, P_OPEN, P_AFTER, P_DONE };
+
+#define JSON_STOP_ROOT 0u
+#define JSON_STOP_NEVER 0xFFFFFFFFu
+
+struct json_parse {
+	const char *base;	/* the text's base: input or arena */
+	int arena;
+	uint32_t pos, end;	/* offsets from base */
+	uint32_t depth;		/* open containers, in the doc's frames */
+	uint32_t key, keylen;	/* a key read, its value not yet */
+	uint8_t keyflags;
+	uint8_t label;		/* enum json_parse_label */
+	json_ref root;
+	json_ref stop;		/* pause when this node grows or closes */
+	json_ref added;		/* the child that made it pause */
+};
 
 /* A remembered look-up: see json_member_stable(). */
 struct json_memo {
@@ -100,6 +121,8 @@ struct json_doc {
 	int canonical;		/* print strings in canonical form */
 	struct json_limits lim;
 	struct json_frame *frames;
+	struct json_parse parse;	/* of the event */
+	int failed;		/* a resumed parse failed: d->err says why */
 	struct json_memo memo[JSON_MEMO];
 	uint32_t gen;		/* bumped when members move or go */
 
@@ -116,10 +139,21 @@ void json_doc_free(struct json_doc *d);
  * into `d`, dropping whatever it held. Returns JSON_OK or an error, with
  * d->err_offset and d->err_msg saying where and why. With `canonical` set the
  * printer re-escapes every string canonically (see json_encode_string).
+ *
+ * With `lazy` set, parsing stops once the root exists and resumes only as
+ * far as look-ups need: json_member() parses an open object up to the
+ * member asked for (or its end); json_first() and every edit or print
+ * finish what they touch first. An error found later sets d->failed. So an
+ * event can be decided from its first fields without reading the rest;
+ * the rest is validated only if the event is edited or printed.
  * Duplicate keys: the first occurrence is kept and later ones removed, so
  * no copy of a key can slip past a rule that handles the other. */
 enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
-			   int canonical);
+			   int canonical, int lazy);
+
+/* Finish parsing container r, or the whole event. 0, or -1 (d->failed). */
+int json_complete(struct json_doc *d, json_ref r);
+int json_complete_all(struct json_doc *d);
 
 static inline struct json_node *json_node(const struct json_doc *d,
 					  json_ref r)
@@ -148,8 +182,12 @@ static inline const char *json_key_text(const struct json_doc *d,
 	return (n->flags & JN_KEY_ARENA ? d->arena : d->src) + n->key;
 }
 
-static inline json_ref json_first(const struct json_doc *d, json_ref r)
+/* A container's first child, after finishing its parse if it is open;
+ * 0 also when that parse failed (d->failed). */
+static inline json_ref json_first(struct json_doc *d, json_ref r)
 {
+	if ((d->nodes[r].flags & JN_OPEN) && json_complete(d, r) != 0)
+		return 0;
 	return d->nodes[r].first;
 }
 
@@ -163,14 +201,14 @@ const char *json_type_name(enum json_type t);
 /* Look-ups. A key is given decoded (UTF-8, no escapes). */
 json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
 		     size_t keylen);
-json_ref json_element(const struct json_doc *d, json_ref arr, int64_t index);
+json_ref json_element(struct json_doc *d, json_ref arr, int64_t index);
 
 /* json_member() for keys whose bytes never change while the document
  * lives (the program's own path names): the answer is remembered, keyed
  * by the key's address, until members are added, removed or renamed. */
 json_ref json_member_stable(struct json_doc *d, json_ref obj,
 			    const char *key, size_t keylen);
-uint32_t json_length(const struct json_doc *d, json_ref container);
+uint32_t json_length(struct json_doc *d, json_ref container);
 
 /* A string's or key's decoded UTF-8. Points into the input when there is
  * nothing to unescape, otherwise into the arena; NULL if the arena is full. */
@@ -197,7 +235,7 @@ void json_touch(struct json_doc *d, json_ref r);
 
 /* Print the value at `r` as compact JSON. Untouched containers are copied
  * from the input when they were already compact. */
-void json_write(const struct json_doc *d, json_ref r, struct buf *out);
+void json_write(struct json_doc *d, json_ref r, struct buf *out);
 
 /* Canonical string form, quotes included: UTF-8 written raw; `"` `\` and
  * the controls \b \f \n \r \t as short escapes; other controls below 0x20

@@ -128,7 +128,7 @@ static int is_json_number(const char *s, size_t n)
 
 	if (n == 0 || json_doc_init(&d, &lim) != 0)
 		return 0;
-	ok = json_parse(&d, s, n, 0) == JSON_OK &&
+	ok = json_parse(&d, s, n, 0, 0) == JSON_OK &&
 	     json_type_of(&d, d.root) == JSON_NUMBER && d.srclen == n &&
 	     d.nodes[d.root].len == n;
 	json_doc_free(&d);
@@ -143,7 +143,7 @@ static int is_json_container(const char *s, size_t n)
 
 	if (json_doc_init(&d, &lim) != 0)
 		return 0;
-	ok = json_parse(&d, s, n, 0) == JSON_OK &&
+	ok = json_parse(&d, s, n, 0, 0) == JSON_OK &&
 	     (json_type_of(&d, d.root) == JSON_OBJECT ||
 	      json_type_of(&d, d.root) == JSON_ARRAY);
 	json_doc_free(&d);

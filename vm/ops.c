@@ -290,6 +290,9 @@ int vm_op_keep(struct vm_exec *ex, const unsigned char *ops)
 	struct json_doc *d = &ex->doc;
 	json_ref top = d->root, c;
 
+	/* Marks are per node: have them all before counting them. */
+	if (json_complete_all(d) != 0)
+		return vm_doc_failed(ex);
 	memset(ex->marks, KEEP_NONE, d->count);
 	for (uint32_t i = 0; i < list->count; i++) {
 		const struct vm_path *path =

@@ -24,7 +24,7 @@ static int push_node(struct vm_exec *ex, json_ref r)
  * inside an array, at any depth of nesting. */
 static int push_crossing_arrays(struct vm_exec *ex, json_ref r)
 {
-	const struct json_doc *d = &ex->doc;
+	struct json_doc *d = &ex->doc;
 	json_ref c;
 
 	if (json_type_of(d, r) != JSON_ARRAY)
@@ -52,7 +52,7 @@ static int push_crossing_arrays(struct vm_exec *ex, json_ref r)
 /* `**`: the node itself and every node below it, in document order. */
 static int push_descendants(struct vm_exec *ex, json_ref top)
 {
-	const struct json_doc *d = &ex->doc;
+	struct json_doc *d = &ex->doc;
 	json_ref c = top;
 
 	for (;;) {
@@ -150,6 +150,9 @@ int vm_select(struct vm_exec *ex, const struct vm_path *path,
 		end = ex->set_len;
 	}
 
+	/* A lazy parse reading on may have met bad input. */
+	if (ex->doc.failed)
+		return vm_doc_failed(ex);
 	memmove(ex->set + base, ex->set + cur, (end - cur) * sizeof *ex->set);
 	*first = base;
 	*count = end - cur;

@@ -28,6 +28,7 @@ void vm_limits_default(struct vm_limits *l)
 	l->max_memory = 8u << 20;
 	l->max_output = 4u << 20;
 	l->max_steps = 10000000;
+	l->lazy = 0;
 }
 
 struct vm_exec *vm_exec_new(const struct vm_program *p,
@@ -117,11 +118,32 @@ int vm_reject(struct vm_exec *ex, const char *code, const char *fmt, ...)
 
 int vm_doc_failed(struct vm_exec *ex)
 {
-	if (ex->doc.err == JSON_E_NODES)
+	struct json_doc *d = &ex->doc;
+
+	switch (d->err) {
+	case JSON_E_NODES:
 		return vm_reject(ex, VM_R_TOO_MANY, "more than %u values",
 				 ex->lim.max_values);
-	return vm_reject(ex, VM_R_MEMORY, "edits need more than %u bytes",
-			 ex->lim.max_memory);
+	case JSON_E_SYNTAX:
+	case JSON_E_UTF8:
+		/* Found late, by a lazy parse: the input's fault, not any
+		 * rule's, so the reject names no policy position. */
+		vm_reject(ex, d->err == JSON_E_UTF8 ? VM_R_INVALID_UTF8
+			  : VM_R_INVALID_JSON, "%s at byte %zu", d->err_msg,
+			  d->err_offset);
+		ex->o->file = NULL;
+		ex->o->line = 0;
+		ex->o->rule = NULL;
+		ex->o->offset = d->err_offset;
+		return -1;
+	case JSON_E_DEPTH:
+		return vm_reject(ex, VM_R_TOO_DEEP, "objects and arrays nested "
+				 "deeper than %u at byte %zu",
+				 ex->lim.max_depth, d->err_offset);
+	default:
+		return vm_reject(ex, VM_R_MEMORY, "edits need more than %u "
+				 "bytes", ex->lim.max_memory);
+	}
 }
 
 void vm_changed(struct vm_exec *ex, enum vm_opcode op, json_ref r,
@@ -556,6 +578,11 @@ static int execute(struct vm_exec *ex)
 			return vm_reject(ex, VM_R_OOM, "internal error: bad "
 					 "opcode at pc %u", pc);
 		}
+		/* A lazy parse may have met bad input on the way: the
+		 * instruction saw too little. Stop here. */
+		if (ex->doc.failed)
+			return vm_doc_failed(ex);
+
 		/* With the stack empty no selection is live any more: the
 		 * scratch space can be reused. */
 		if (sp == ex->stack && ex->set_len > 0) {
@@ -599,7 +626,7 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 	ex->gen++;
 
 	e = json_parse(&ex->doc, event, len,
-		       (ex->p->flags & VM_META_CANONICAL) != 0);
+		       (ex->p->flags & VM_META_CANONICAL) != 0, ex->lim.lazy);
 	if (e != JSON_OK) {
 		o->status = VM_REJECT;
 		o->code = json_reject_code(e);
@@ -636,6 +663,10 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 
 	buf_reset(&ex->out);
 	json_write(&ex->doc, ex->doc.root, &ex->out);
+	if (ex->doc.failed) {
+		vm_doc_failed(ex);
+		return VM_REJECT;
+	}
 	if (buf_failed(&ex->out)) {
 		o->code = ex->out.err == BUF_LIMIT ? VM_R_OUTPUT : VM_R_OOM;
 		o->status = VM_REJECT;

@@ -23,6 +23,8 @@ struct vm_limits {
 	uint32_t max_memory;	/* bytes of new text per event */
 	uint32_t max_output;	/* bytes of one output event */
 	uint64_t max_steps;	/* work units: instructions, values visited */
+	int lazy;		/* validate only what the policy reads before
+				 * it drops an event (json_parse's `lazy`) */
 };
 
 /* The defaults: EventBridge's 1000 levels, room for a 1 MB event. */

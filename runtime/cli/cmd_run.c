@@ -31,12 +31,15 @@ static const char usage[] =
 	"  --max-values N        most JSON values per event (262144)\n"
 	"  --max-steps N         work limit per event (10000000)\n"
 	"  --max-output N        largest output event in bytes (4194304)\n"
+	"  --lazy-validation     read each event only as far as the policy\n"
+	"                        needs to drop it (malformed JSON beyond that\n"
+	"                        counts as dropped, not rejected)\n"
 	"  --quiet               no summary on stderr\n";
 
 enum {
 	OPT_POLICY = 256, OPT_OUTPUT, OPT_REJECTS, OPT_KEY_FILE, OPT_PARAM,
 	OPT_MAX_EVENT, OPT_MAX_DEPTH, OPT_MAX_VALUES, OPT_MAX_STEPS,
-	OPT_MAX_OUTPUT, OPT_QUIET, OPT_HELP,
+	OPT_MAX_OUTPUT, OPT_LAZY, OPT_QUIET, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -50,6 +53,7 @@ static const struct option options[] = {
 	{ "max-values", required_argument, NULL, OPT_MAX_VALUES },
 	{ "max-steps", required_argument, NULL, OPT_MAX_STEPS },
 	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
+	{ "lazy-validation", no_argument, NULL, OPT_LAZY },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -119,6 +123,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			if (cli_number("--max-output", optarg, 1u << 30, &v))
 				return -1;
 			o->lim.max_output = (uint32_t)v;
+			break;
+		case OPT_LAZY:
+			o->lim.lazy_validation = 1;
 			break;
 		case OPT_QUIET:
 			o->quiet = 1;

@@ -268,7 +268,7 @@ static void run_payload(struct run *x, const char *payload, size_t len)
 	enum json_type t;
 	json_ref rec;
 
-	if (json_parse(d, payload, len, 0) != JSON_OK) {
+	if (json_parse(d, payload, len, 0, 0) != JSON_OK) {
 		batch_fail(x, "Scrub.InvalidPayload", "the payload is not "
 			   "valid JSON: %s at byte %zu", d->err_msg,
 			   d->err_offset);

@@ -26,7 +26,7 @@ static const char *roundtrip(const char *in, int canonical, char *out,
 			     size_t n)
 {
 	struct buf b;
-	enum json_error e = json_parse(&doc, in, strlen(in), canonical);
+	enum json_error e = json_parse(&doc, in, strlen(in), canonical, 0);
 
 	if (e != JSON_OK) {
 		snprintf(out, n, "ERR %d@%zu", e, doc.err_offset);
@@ -126,7 +126,7 @@ static const struct {
 START_TEST(test_invalid)
 {
 	enum json_error e = json_parse(&doc, bad[_i].in, strlen(bad[_i].in),
-				       0);
+				       0, 0);
 
 	ck_assert_msg(e == bad[_i].e, "'%s': error %d, expected %d",
 		      bad[_i].in, e, bad[_i].e);
@@ -140,7 +140,7 @@ START_TEST(test_nul_byte)
 {
 	static const char in[] = "{\"a\":\"x\0y\"}";
 
-	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0),
+	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0, 0),
 			 JSON_E_SYNTAX);
 	ck_assert_uint_eq(doc.err_offset, 7);
 }
@@ -153,10 +153,10 @@ START_TEST(test_deep_nesting)
 
 	memset(s, '[', n);
 	memset(s + n, ']', n);
-	ck_assert_int_eq(json_parse(&doc, s, 2 * n, 0), JSON_E_DEPTH);
+	ck_assert_int_eq(json_parse(&doc, s, 2 * n, 0, 0), JSON_E_DEPTH);
 	ck_assert_uint_eq(doc.err_offset, 1000);
 	/* Exactly at the limit is fine. */
-	ck_assert_int_eq(json_parse(&doc, s + n - 1000, 2000, 0), JSON_OK);
+	ck_assert_int_eq(json_parse(&doc, s + n - 1000, 2000, 0, 0), JSON_OK);
 	free(s);
 }
 END_TEST
@@ -172,13 +172,13 @@ START_TEST(test_big_values)
 	s[0] = '"';
 	memset(s + 1, 'a', n - 1);
 	s[n] = '"';
-	ck_assert_int_eq(json_parse(&doc, s, n + 1, 0), JSON_OK);
+	ck_assert_int_eq(json_parse(&doc, s, n + 1, 0, 0), JSON_OK);
 	v = json_string(&doc, doc.root, &len);
 	ck_assert_uint_eq(len, n - 1);
 	ck_assert_int_eq(v[0], 'a');
 
 	memset(s, '7', 100000);
-	ck_assert_int_eq(json_parse(&doc, s, 100000, 0), JSON_OK);
+	ck_assert_int_eq(json_parse(&doc, s, 100000, 0, 0), JSON_OK);
 	ck_assert_int_eq(json_type_of(&doc, doc.root), JSON_NUMBER);
 	ck_assert(json_number(&doc, doc.root) > 1e300);
 	free(s);
@@ -191,8 +191,8 @@ START_TEST(test_too_many_values)
 	struct json_doc small;
 
 	ck_assert_int_eq(json_doc_init(&small, &lim), 0);
-	ck_assert_int_eq(json_parse(&small, "[1,2,3,4]", 9, 0), JSON_OK);
-	ck_assert_int_eq(json_parse(&small, "[1,2,3,4,5]", 11, 0),
+	ck_assert_int_eq(json_parse(&small, "[1,2,3,4]", 9, 0, 0), JSON_OK);
+	ck_assert_int_eq(json_parse(&small, "[1,2,3,4,5]", 11, 0, 0),
 			 JSON_E_NODES);
 	json_doc_free(&small);
 }
@@ -216,7 +216,7 @@ START_TEST(test_edits)
 	json_ref a, y, b, n;
 	size_t len;
 
-	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0), JSON_OK);
+	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0, 0), JSON_OK);
 	a = json_member(&doc, doc.root, "a", 1);
 	y = json_member(&doc, a, "y", 1);
 	b = json_member(&doc, doc.root, "b", 1);
@@ -245,12 +245,36 @@ START_TEST(test_edits)
 }
 END_TEST
 
+/* A lazy parse reads only as far as look-ups need; what it has not read
+ * can still be wrong, which finishing the parse then finds. */
+START_TEST(test_lazy)
+{
+	static const char in[] = "{\"a\":1,\"b\":{\"c\":2},\"d\":[1,}";
+	json_ref a, b, c;
+
+	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0, 1), JSON_OK);
+	ck_assert(doc.nodes[doc.root].flags & JN_OPEN);
+	a = json_member(&doc, doc.root, "a", 1);
+	ck_assert_uint_ne(a, 0);
+	ck_assert_str_eq(json_text(&doc, a), "1,\"b\":{\"c\":2},\"d\":[1,}");
+	b = json_member(&doc, doc.root, "b", 1);
+	c = json_member(&doc, b, "c", 1);
+	ck_assert_uint_ne(c, 0);
+	ck_assert(!doc.failed);
+	/* Asking for a key that is not there reads to the end: the error. */
+	ck_assert_uint_eq(json_member(&doc, doc.root, "zz", 2), 0);
+	ck_assert(doc.failed);
+	ck_assert_int_eq(doc.err, JSON_E_SYNTAX);
+	ck_assert_uint_eq(doc.err_offset, 26);
+}
+END_TEST
+
 START_TEST(test_escaped_lookup)
 {
 	static const char in[] = "{\"caf\\u00e9\":1,\"t\\tab\":2}";
 	json_ref r;
 
-	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0), JSON_OK);
+	ck_assert_int_eq(json_parse(&doc, in, sizeof in - 1, 0, 0), JSON_OK);
 	r = json_member(&doc, doc.root, "café", strlen("café"));
 	ck_assert_uint_ne(r, 0);
 	ck_assert_str_eq(json_text(&doc, r), "1,\"t\\tab\":2}");
@@ -333,7 +357,7 @@ START_TEST(test_json_test_suite)
 
 		ck_assert(name && b64 && expect);
 		n = b64decode(b64, bl, bytes);
-		e = json_parse(&doc, (const char *)bytes, n, 0);
+		e = json_parse(&doc, (const char *)bytes, n, 0, 0);
 		cases++;
 		if ((strncmp(expect, "accept", el) == 0 && e != JSON_OK) ||
 		    (strncmp(expect, "reject", el) == 0 && e == JSON_OK)) {
@@ -368,6 +392,7 @@ static Suite *json_suite(void)
 	tcase_add_test(t, test_too_many_values);
 	tcase_add_test(t, test_edits);
 	tcase_add_test(t, test_escaped_lookup);
+	tcase_add_test(t, test_lazy);
 	tcase_add_test(t, test_encode);
 	tcase_add_test(t, test_json_test_suite);
 	suite_add_tcase(s, t);
