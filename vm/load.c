@@ -114,7 +114,7 @@ static const char *const_kind_name(uint8_t k)
 {
 	static const char *const names[] = {
 		"?", "null", "false", "true", "number", "string", "json",
-		"list", "path list", "regex", "matcher",
+		"list", "path list", "regex", "matcher", "pattern",
 	};
 
 	return k <= VM_K__MAX ? names[k] : "?";
@@ -254,7 +254,8 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 		break;
 	case VM_K_LIST:
 	case VM_K_PATHLIST:
-	case VM_K_MATCHER: {
+	case VM_K_MATCHER:
+	case VM_K_PATTERN: {
 		size_t word = c->kind == VM_K_MATCHER ? 16 : 4;
 
 		if (c->len < 4 ||
@@ -295,6 +296,9 @@ static int check_const_refs(struct reader *r, struct vm_program *p,
 	}
 	if (c->kind == VM_K_MATCHER && !r->failed)
 		return vm_check_matcher(p, c, r->err) == 0 ? 0 :
+		       (r->failed = 1, -1);
+	if (c->kind == VM_K_PATTERN && !r->failed)
+		return vm_check_pattern(p, c, r->err) == 0 ? 0 :
 		       (r->failed = 1, -1);
 	return r->failed ? -1 : 0;
 }

@@ -29,6 +29,7 @@ static int push_crossing_arrays(struct vm_exec *ex, json_ref r)
 
 	if (json_type_of(d, r) != JSON_ARRAY)
 		return push_node(ex, r);
+	ex->crossed = 1;
 	/* Walk the array's subtree of nested arrays without recursion. */
 	c = json_first(d, r);
 	while (c) {
@@ -126,6 +127,8 @@ int vm_select(struct vm_exec *ex, const struct vm_path *path,
 {
 	uint32_t base = ex->set_len, cur = base, end;
 
+	ex->lookups++;
+	ex->crossed = 0;
 	if (push_node(ex, ex->doc.root) != 0)
 		return -1;
 	end = ex->set_len;
@@ -154,6 +157,18 @@ int vm_select(struct vm_exec *ex, const struct vm_path *path,
 	*first = base;
 	*count = end - cur;
 	ex->set_len = base + *count;
+	return 0;
+}
+
+int vm_pattern_values(struct vm_exec *ex, json_ref obj, const char *name,
+		      size_t len, uint32_t *first, uint32_t *count)
+{
+	json_ref c = json_member(&ex->doc, obj, name, len);
+
+	*first = ex->set_len;
+	if (vm_charge(ex, 1) != 0 || (c && push_crossing_arrays(ex, c) != 0))
+		return -1;
+	*count = ex->set_len - *first;
 	return 0;
 }
 

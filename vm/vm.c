@@ -368,6 +368,7 @@ int vm_load_path(struct vm_exec *ex, uint32_t path, uint32_t *first,
 			      &c->count) != 0)
 			return -1;
 		c->gen = ex->gen;
+		c->crossed = ex->crossed;
 	}
 	*first = c->first;
 	*count = c->count;
@@ -502,6 +503,25 @@ static int execute(struct vm_exec *ex)
 			sp->b = (uint8_t)r;
 			sp++;
 			break;
+		case OP_ARRAYS: {
+			uint32_t first, count;
+
+			if (vm_load_path(ex, vm_u32(ops), &first, &count) != 0)
+				return -1;
+			sp->kind = VAL_BOOL;
+			sp->b = ex->cache[vm_u32(ops)].crossed;
+			sp++;
+			break;
+		}
+		case OP_PATTERN:
+			r = vm_match_pattern(ex, vm_u32(ops),
+					     &p->consts[vm_u32(ops + 4)]);
+			if (r < 0)
+				return -1;
+			sp->kind = VAL_BOOL;
+			sp->b = (uint8_t)r;
+			sp++;
+			break;
 		case OP_SAMPLE:
 			r = vm_sample(ex, &p->consts[vm_u32(ops)],
 				      &p->consts[vm_u32(ops + 4)]);
@@ -556,11 +576,16 @@ static int execute(struct vm_exec *ex)
 			return vm_reject(ex, VM_R_OOM, "internal error: bad "
 					 "opcode at pc %u", pc);
 		}
-		/* With the stack empty no selection is live any more: the
-		 * scratch space can be reused. */
-		if (sp == ex->stack && ex->set_len > 0) {
+		/* With the stack empty only cached look-ups live in the
+		 * scratch space. They stay valid until the event changes;
+		 * then, or when they fill a quarter of it, the space is
+		 * reused. */
+		if (sp == ex->stack && ex->set_len > 0 &&
+		    (ex->set_gen != ex->gen || ex->set_len > ex->set_cap / 4)) {
+			if (ex->set_gen == ex->gen)
+				ex->gen++;
 			ex->set_len = 0;
-			ex->gen++;
+			ex->set_gen = ex->gen;
 		}
 		pc = next;
 	}
@@ -597,6 +622,7 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 	ex->pc = 0;
 	ex->set_len = 0;
 	ex->gen++;
+	ex->set_gen = ex->gen;
 
 	e = json_parse(&ex->doc, event, len,
 		       (ex->p->flags & VM_META_CANONICAL) != 0);

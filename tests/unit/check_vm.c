@@ -79,7 +79,6 @@ static const struct {
 	  "emit: {\"a\":5.0}" },
 	{ P("select {\"a\": [{\"exists\": false}]}"), "{\"a\":{}}",
 	  "emit: {\"a\":{}}" },
-	{ P("select {}"), "{\"a\":1}", "emit: {\"a\":1}" },
 	{ P("select {\"$or\": [{\"a\": [1]}, {\"b\": [2]}]}"),
 	  "{\"b\":2}", "emit: {\"b\":2}" },
 	/* SAMPLE: a fixed key is in or out of the sample for good */
