@@ -48,7 +48,7 @@ static const char *const operators[] = {
 	"numeric", "exists", "cidr", NULL,
 };
 
-/* ---- the normalised tree --------------------------------------------------- */
+/* ---- the normalised tree ------------------------------------------------- */
 
 enum pn_kind { PN_OBJ, PN_FIELD, PN_OR };
 
@@ -156,7 +156,7 @@ static struct pnode *child(struct pb *b, struct pnode *o, enum pn_kind kind,
 	return n;
 }
 
-/* ---- validation of one field's values ---------------------------------------- */
+/* ---- validation of one field's values ------------------------------------ */
 
 static int check_wildcard(struct pb *b, const struct dsl_json *w)
 {
@@ -512,7 +512,7 @@ static int check_values(struct pb *b, const struct dsl_json *m)
 	return bad ? -1 : 0;
 }
 
-/* ---- building the tree -------------------------------------------------------- */
+/* ---- building the tree --------------------------------------------------- */
 
 static void build(struct pb *b, const struct dsl_json *obj, struct pnode *o,
 		  int in_or, int depth);
@@ -664,7 +664,7 @@ int cc_check_pattern(struct cc *c, const struct dsl_json *pattern)
 	return tree(&b, pattern) ? 0 : -1;
 }
 
-/* ---- case-insensitive matchers ------------------------------------------------ */
+/* ---- case-insensitive matchers ------------------------------------------- */
 
 /* A literal in PCRE2 syntax: ASCII letters and digits as they are, other
  * ASCII as \x{..}, everything else as raw UTF-8 (the VM compiles regexes
@@ -760,7 +760,7 @@ static uint32_t ci_regex(struct cc *c, const struct dsl_json *v, int kind)
 	return k;
 }
 
-/* ---- lowering ---------------------------------------------------------------------- */
+/* ---- lowering ------------------------------------------------------------ */
 
 static uint32_t string_list(struct cc *c, const struct dsl_json *v)
 {

@@ -324,7 +324,7 @@ static int read_consts(struct reader *r, struct vm_program *p)
 	return rd_end(r);
 }
 
-/* ---- paths, params, lines -------------------------------------------------- */
+/* ---- paths, params, lines ------------------------------------------------ */
 
 static int read_paths(struct reader *r, struct vm_program *p)
 {
@@ -473,7 +473,7 @@ static int read_lines(struct reader *r, struct vm_program *p)
 	return rd_end(r);
 }
 
-/* ---- the file ---------------------------------------------------------------- */
+/* ---- the file ------------------------------------------------------------ */
 
 static const uint32_t section_order[] = {
 	VM_SEC_META, VM_SEC_SRCS, VM_SEC_CONS, VM_SEC_PATH, VM_SEC_PARM,

@@ -145,7 +145,7 @@ int vm_check_pattern(const struct vm_program *p, const struct vm_const *c,
 	return 0;
 }
 
-/* ---- comparisons ------------------------------------------------------------ */
+/* ---- comparisons --------------------------------------------------------- */
 
 static int has_prefix(const char *s, size_t n, const struct vm_const *p)
 {
@@ -397,7 +397,7 @@ int vm_match(struct vm_exec *ex, uint32_t path, const struct vm_const *m)
 	return pos || neg;
 }
 
-/* ---- patterns over arrays of objects ------------------------------------------ */
+/* ---- patterns over arrays of objects ------------------------------------- */
 
 /* When an array lies on the way to a pattern object with several terms,
  * the terms must hold in one element, as EventBridge matches arrays
@@ -610,7 +610,7 @@ int vm_match_pattern(struct vm_exec *ex, uint32_t path,
 	return r;
 }
 
-/* ---- sampling ------------------------------------------------------------------ */
+/* ---- sampling ------------------------------------------------------------ */
 
 /* Keep an event when XXH3-64 (seed 0) of its key's UTF-8 bytes, modulo
  * 10000, is below rate x 100. The key is the first string value found at

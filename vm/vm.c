@@ -144,7 +144,7 @@ void vm_changed(struct vm_exec *ex, enum vm_opcode op, json_ref r,
 	ex->trace(ex->trace_ctx, &t);
 }
 
-/* ---- comparing values ------------------------------------------------------ */
+/* ---- comparing values ---------------------------------------------------- */
 
 /* A scalar to compare: from the event or from the program. */
 struct item {
