@@ -368,14 +368,21 @@ static int strings(struct pb *b, const struct dsl_json *v, int nonempty)
 	return -1;
 }
 
+/* EventBridge refuses empty arrays wherever values are listed. */
+static int nonempty(struct pb *b, const struct dsl_json *v)
+{
+	if (v->items.n > 0)
+		return 0;
+	perr(b, v->span, "empty arrays are not allowed");
+	return -1;
+}
+
 static int check_but_list(struct pb *b, const struct dsl_json *v)
 {
 	int kinds = 0;
 
-	if (v->items.n == 0) {
-		perr(b, v->span, "empty arrays are not allowed");
+	if (nonempty(b, v) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < v->items.n; i++)
 		kinds |= item(v, i)->kind == DJ_STRING ? 1 :
 			 item(v, i)->kind == DJ_NUMBER ? 2 : 4;
@@ -502,10 +509,8 @@ static int check_values(struct pb *b, const struct dsl_json *m)
 {
 	int bad = 0;
 
-	if (m->items.n == 0) {
-		perr(b, m->span, "empty arrays are not allowed");
+	if (nonempty(b, m) != 0)
 		return -1;
-	}
 	for (size_t k = 0; k < m->items.n; k++)
 		if (check_matcher(b, item(m, k)) != 0)
 			bad = 1;

@@ -79,6 +79,9 @@ int vm_doc_failed(struct vm_exec *ex);
 int vm_select(struct vm_exec *ex, const struct vm_path *path,
 	      uint32_t nsegs, uint32_t *first, uint32_t *count);
 
+/* Append `r` to ex->set; -1 (rejected) when the set is full. */
+int vm_set_push(struct vm_exec *ex, json_ref r);
+
 /* Push the values of pattern key `name` in object `obj` onto ex->set,
  * arrays crossed as for a pattern path. */
 int vm_pattern_values(struct vm_exec *ex, json_ref obj, const char *name,

@@ -409,15 +409,6 @@ int vm_match(struct vm_exec *ex, uint32_t path, const struct vm_const *m)
  * positive combination, exists: false means absent from that element.
  * Tree nodes are word offsets into the PATTERN constant. */
 
-static int set_push(struct vm_exec *ex, json_ref r)
-{
-	if (ex->set_len == ex->set_cap)
-		return vm_reject(ex, VM_R_TOO_MANY, "a pattern selected more "
-				 "than %u values", ex->set_cap);
-	ex->set[ex->set_len++] = r;
-	return 0;
-}
-
 struct tree {
 	struct vm_exec *ex;
 	const struct vm_const *c;
@@ -526,7 +517,7 @@ static int term_or(const struct tree *t, uint32_t at, json_ref m, int *p,
 		*p = r;
 		if (*n)
 			continue;
-		if (set_push(ex, m) != 0)
+		if (vm_set_push(ex, m) != 0)
 			return -1;
 		r = neg_terms(t, alt, base, base + 1);
 		ex->set_len = base;
@@ -548,7 +539,7 @@ static int term(const struct tree *t, uint32_t at, json_ref m, int *p, int *n)
 	*p = *n = 0;
 	if (kind == VM_PT_OR)
 		return term_or(t, at, m, p, n);
-	if (set_push(ex, m) != 0 || under(t, at, base, base + 1, 0) != 0)
+	if (vm_set_push(ex, m) != 0 || under(t, at, base, base + 1, 0) != 0)
 		return -1;
 	if (kind == VM_PT_FIELD) {
 		r = field(ex, &ex->p->consts[NODE(t->c, at, 2)], base + 1,
@@ -602,7 +593,7 @@ int vm_match_pattern(struct vm_exec *ex, uint32_t path,
 	if (r == 0) {
 		/* Judge absences over all the objects at the path. */
 		for (uint32_t i = first; i < first + count && r == 0; i++)
-			r = set_push(ex, ex->set[i]);
+			r = vm_set_push(ex, ex->set[i]);
 		if (r == 0)
 			r = neg_terms(&t, 0, base, ex->set_len);
 	}

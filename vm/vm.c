@@ -495,8 +495,9 @@ static int execute(struct vm_exec *ex)
 			sp[-1].b = (uint8_t)r;
 			break;
 		case OP_MATCH:
-			r = vm_match(ex, vm_u32(ops),
-				     &p->consts[vm_u32(ops + 4)]);
+		case OP_PATTERN:
+			r = (op == OP_MATCH ? vm_match : vm_match_pattern)
+				(ex, vm_u32(ops), &p->consts[vm_u32(ops + 4)]);
 			if (r < 0)
 				return -1;
 			sp->kind = VAL_BOOL;
@@ -513,15 +514,6 @@ static int execute(struct vm_exec *ex)
 			sp++;
 			break;
 		}
-		case OP_PATTERN:
-			r = vm_match_pattern(ex, vm_u32(ops),
-					     &p->consts[vm_u32(ops + 4)]);
-			if (r < 0)
-				return -1;
-			sp->kind = VAL_BOOL;
-			sp->b = (uint8_t)r;
-			sp++;
-			break;
 		case OP_SAMPLE:
 			r = vm_sample(ex, &p->consts[vm_u32(ops)],
 				      &p->consts[vm_u32(ops + 4)]);
