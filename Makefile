@@ -34,7 +34,7 @@ VERSION := 0.1.0
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DSCRUB_VERSION='"$(VERSION)"' \
 	-g $(OPT) $(WARN) -MMD -MP \
 	-I$(BUILD)/gen -Idsl $(CFLAGS)
-LIBS := -lcjson -lpcre2-8 -lsodium -lxxhash -lm -lpthread
+LIBS := -lcjson -lpcre2-8 -lsodium -lxxhash -lunistring -lm -lpthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN := $(BUILD)/gen

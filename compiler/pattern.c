@@ -2,16 +2,32 @@
  *
  * A pattern is a JSON object mirroring the event. Every field it names
  * must match (fields are ANDed); a field's array lists alternatives (ORed);
- * "$or" lists alternative sub-patterns. Each leaf field becomes one MATCH
- * instruction whose matcher constant holds that field's alternatives.
+ * "$or" lists alternative sub-patterns. Validation follows the EventBridge
+ * user guide (event patterns, comparison operators) and, where the guide
+ * is silent, the service's own parser (aws/event-ruler's
+ * JsonRuleCompiler, whose messages the service returns). Errors point at
+ * the offending part of the pattern inside the policy.
  *
- * Validation follows the EventBridge documentation on event patterns and
- * comparison operators; errors point at the offending part of the
- * pattern inside the policy.
+ * The pattern is first normalised into a tree (struct pnode): keys are
+ * split at dots ({"a.b": ..} names the same field as {"a": {"b": ..}}),
+ * objects under one key are merged, and a field named twice keeps its
+ * last definition. Each leaf field then becomes one MATCH instruction
+ * whose matcher constant holds the field's alternatives; ANDs and $ors
+ * become short-circuit jumps. Paths are interned, so every pattern of a
+ * policy that reads a field shares its look-up at run time.
+ *
+ * Fields matched inside an array of objects must come from one element
+ * (see README, "Event patterns"). The jump code is exact whenever the
+ * event has no array on the way to an object with several fields, so each
+ * such object is guarded: ARRAYS tests its path, and only when an array
+ * lies on it does PATTERN evaluate the object's tree element by element.
  */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicase.h>
 
 #include "../vm/alloc.h"
 #include "../vm/ip.h"
@@ -20,10 +36,52 @@
 /* EventBridge refuses patterns whose $or alternatives multiply out to more
  * than this many combinations. */
 #define MAX_OR_COMBINATIONS 1000
+/* The documented domain of numeric matching. */
+#define NUMERIC_LIMIT 5.0e9
+#define NUMERIC_DECIMALS 6
+/* Fields nested deeper than this are refused (the tree is walked
+ * recursively, here and in the VM). */
+#define MAX_DEPTH VM_PATTERN_MAX_DEPTH
 
-static void perr(struct cc *c, const struct dsl_json *at, const char *msg)
+static const char *const operators[] = {
+	"prefix", "suffix", "equals-ignore-case", "wildcard", "anything-but",
+	"numeric", "exists", "cidr", NULL,
+};
+
+/* ---- the normalised tree ------------------------------------------------- */
+
+enum pn_kind { PN_OBJ, PN_FIELD, PN_OR };
+
+struct pnode {
+	enum pn_kind kind;
+	const char *seg;		/* one key segment; none for an $or
+					 * alternative */
+	size_t seglen;
+	const struct dsl_json *json;	/* FIELD: its array; OR: the member */
+	struct dsl_list kids;		/* OBJ: terms; OR: alternatives */
+};
+
+struct pb {				/* building and lowering state */
+	struct cc *c;
+	int quiet;			/* lowering: already validated */
+	int bad;
+};
+
+static void perr(struct pb *b, struct dsl_span at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void perr(struct pb *b, struct dsl_span at, const char *fmt, ...)
 {
-	dsl_diag(c->ctx, DSL_ERROR, at->span, "pattern", "%s", msg);
+	char msg[256];
+	va_list ap;
+
+	b->bad = 1;
+	if (b->quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	dsl_diag(b->c->ctx, DSL_ERROR, at, "pattern", "%s", msg);
 }
 
 static int is_string(const struct dsl_json *j, const char *s)
@@ -38,46 +96,82 @@ static int key_is(const struct dsl_json *j, const char *s)
 	       memcmp(j->key, s, j->keylen) == 0;
 }
 
-/* Is this member a "$or" list of alternatives (an array of objects)? */
-static int is_or(const struct dsl_json *m)
+static int is_operator(const struct dsl_json *m)
 {
-	if (!key_is(m, "$or") || m->kind != DJ_ARRAY)
-		return 0;
-	for (size_t i = 0; i < m->items.n; i++)
-		if (((struct dsl_json *)m->items.items[i])->kind != DJ_OBJECT)
-			return 0;
-	return 1;
-}
-
-/* The member that counts: with duplicate keys, only the last one does. */
-static int shadowed(const struct dsl_json *obj, size_t i)
-{
-	const struct dsl_json *m = obj->items.items[i];
-
-	for (size_t k = i + 1; k < obj->items.n; k++) {
-		const struct dsl_json *o = obj->items.items[k];
-
-		if (o->keylen == m->keylen &&
-		    memcmp(o->key, m->key, m->keylen) == 0)
+	for (size_t i = 0; operators[i]; i++)
+		if (key_is(m, operators[i]))
 			return 1;
-	}
 	return 0;
 }
 
-/* ---- validation ------------------------------------------------------------ */
+static struct dsl_json *item(const struct dsl_json *j, size_t i)
+{
+	return j->items.items[i];
+}
 
-static int check_wildcard(struct cc *c, const struct dsl_json *w)
+static struct pnode *kid(const struct pnode *n, size_t i)
+{
+	return n->kids.items[i];
+}
+
+static struct pnode *new_node(struct pb *b, enum pn_kind kind,
+			      const char *seg, size_t len)
+{
+	struct pnode *n = dsl_alloc(&b->c->arena, sizeof *n);
+
+	if (n == NULL) {
+		b->c->emit.failed = 1;
+		b->bad = 1;
+		return NULL;
+	}
+	n->kind = kind;
+	n->seg = seg;
+	n->seglen = len;
+	return n;
+}
+
+static void add_kid(struct pb *b, struct pnode *parent, struct pnode *n)
+{
+	if (n && dsl_list_push(&b->c->arena, &parent->kids, n) != 0) {
+		b->c->emit.failed = 1;
+		b->bad = 1;
+	}
+}
+
+/* The child of `o` of this kind named `seg`, created when missing. A field
+ * named again replaces the earlier one (the last definition counts). */
+static struct pnode *child(struct pb *b, struct pnode *o, enum pn_kind kind,
+			   const char *seg, size_t len)
+{
+	struct pnode *n;
+
+	for (size_t i = 0; i < o->kids.n; i++) {
+		n = kid(o, i);
+		if (n->kind == kind && n->seglen == len &&
+		    memcmp(n->seg, seg, len) == 0)
+			return n;
+	}
+	n = new_node(b, kind, seg, len);
+	add_kid(b, o, n);
+	return n;
+}
+
+/* ---- validation of one field's values ------------------------------------ */
+
+static int check_wildcard(struct pb *b, const struct dsl_json *w)
 {
 	for (size_t i = 0; i < w->len; i++) {
-		if (w->text[i] == '*' && i + 1 < w->len && w->text[i + 1] == '*') {
-			perr(c, w, "a wildcard cannot have consecutive '*'");
+		if (w->text[i] == '*' && i + 1 < w->len &&
+		    w->text[i + 1] == '*') {
+			perr(b, w->span, "a wildcard cannot have consecutive "
+			     "'*'");
 			return -1;
 		}
 		if (w->text[i] == '\\') {
-			if (i + 1 >= w->len ||
-			    (w->text[i + 1] != '*' && w->text[i + 1] != '\\')) {
-				perr(c, w, "in a wildcard, '\\' may only "
-					   "escape '*' or '\\'");
+			if (i + 1 >= w->len || (w->text[i + 1] != '*' &&
+						w->text[i + 1] != '\\')) {
+				perr(b, w->span, "in a wildcard, '\\' may only "
+				     "escape '*' or '\\'");
 				return -1;
 			}
 			i++;
@@ -86,26 +180,67 @@ static int check_wildcard(struct cc *c, const struct dsl_json *w)
 	return 0;
 }
 
-static int check_cidr(struct cc *c, const struct dsl_json *v)
+/* Parse "ADDRESS/LENGTH" into the address bytes; returns 4 or 16 (the
+ * family), or 0 after reporting why not. */
+static int parse_cidr(struct pb *b, const struct dsl_json *v,
+		      unsigned char a[16], long *bits)
 {
-	const char *slash;
+	const char *slash = memchr(v->text, '/', v->len);
+	const char *end = v->text + v->len;
+	int n;
+
+	if (slash == NULL || slash + 1 == end || end - slash > 4) {
+		perr(b, v->span, "invalid CIDR block: expected ADDRESS/"
+		     "PREFIX-LENGTH, such as \"10.0.0.0/24\"");
+		return 0;
+	}
+	*bits = 0;
+	for (const char *p = slash + 1; p < end; p++) {
+		if (*p < '0' || *p > '9') {
+			perr(b, v->span, "invalid CIDR block: the prefix "
+			     "length is not a number");
+			return 0;
+		}
+		*bits = *bits * 10 + (*p - '0');
+	}
+	n = vm_parse_ip(v->text, (size_t)(slash - v->text), a);
+	if (n == 0) {
+		perr(b, v->span, "invalid CIDR block: '%.*s' is not an IPv4 "
+		     "or IPv6 address", (int)(slash - v->text), v->text);
+		return 0;
+	}
+	return n;
+}
+
+/* EventBridge takes prefix lengths below the address size (a /32 or /128
+ * names one address: match it as an exact value) and, to keep the meaning
+ * plain, scrub refuses host bits set below the prefix. */
+static int check_cidr(struct pb *b, const struct dsl_json *v)
+{
 	unsigned char a[16];
-	char *end;
 	long bits;
 	int n;
 
 	if (v->kind != DJ_STRING) {
-		perr(c, v, "cidr takes a string such as \"10.0.0.0/24\"");
+		perr(b, v->span, "cidr takes a string such as "
+		     "\"10.0.0.0/24\"");
 		return -1;
 	}
-	slash = memchr(v->text, '/', v->len);
-	n = slash ? vm_parse_ip(v->text, (size_t)(slash - v->text), a) : 0;
-	bits = slash ? strtol(slash + 1, &end, 10) : -1;
-	if (n == 0 || slash[1] < '0' || slash[1] > '9' ||
-	    end != v->text + v->len || bits < 0 || bits > n * 8) {
-		perr(c, v, "invalid CIDR block");
+	n = parse_cidr(b, v, a, &bits);
+	if (n == 0)
+		return -1;
+	if (bits >= n * 8) {
+		perr(b, v->span, "a CIDR prefix length must be below %d for "
+		     "%s; match a single address as an exact value", n * 8,
+		     n == 4 ? "IPv4" : "IPv6");
 		return -1;
 	}
+	for (long i = bits; i < n * 8; i++)
+		if (a[i / 8] & (0x80u >> (i % 8))) {
+			perr(b, v->span, "invalid CIDR block: the address has "
+			     "bits set after the first %ld", bits);
+			return -1;
+		}
 	return 0;
 }
 
@@ -119,279 +254,558 @@ static int numop(const struct dsl_json *j)
 	return 0;
 }
 
-static int check_numeric(struct cc *c, const struct dsl_json *v)
+/* Digits after the decimal point a JSON number needs, from its spelling
+ * (so 3.018e2 needs 1 and 1.50 needs 1). */
+static long decimals(const char *s, size_t n)
 {
-	const struct dsl_json *op1, *op2;
-	int o1, o2;
+	size_t i = s[0] == '-', ndig = 0, point = 0, last = 0;
+	long exp = 0;
+	int seen_point = 0, esign = 1;
 
-	if (v->kind != DJ_ARRAY || (v->items.n != 2 && v->items.n != 4)) {
-		perr(c, v, "numeric takes [op, number] or [op, number, op, "
-			   "number]");
+	for (; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
+		if (s[i] == '.') {
+			seen_point = 1;
+			continue;
+		}
+		ndig++;
+		if (!seen_point)
+			point++;
+		if (s[i] != '0')
+			last = ndig;
+	}
+	if (i < n) {
+		i++;
+		if (s[i] == '-' || s[i] == '+')
+			esign = s[i++] == '-' ? -1 : 1;
+		for (; i < n && exp < 100000; i++)
+			exp = exp * 10 + (s[i] - '0');
+	}
+	if (last == 0)
+		return 0;	/* zero */
+	return (long)last - ((long)point + esign * exp) > 0 ?
+	       (long)last - ((long)point + esign * exp) : 0;
+}
+
+static int check_bound(struct pb *b, const struct dsl_json *x)
+{
+	if (x->kind != DJ_NUMBER) {
+		perr(b, x->span, "numeric compares with a JSON number");
 		return -1;
 	}
-	for (size_t i = 0; i < v->items.n; i++) {
-		const struct dsl_json *x = v->items.items[i];
-
-		if (i % 2 == 0 && numop(x) == 0) {
-			perr(c, x, "expected one of \"=\", \"<\", \"<=\", "
-				   "\">\", \">=\"");
-			return -1;
-		}
-		if (i % 2 == 1 && x->kind != DJ_NUMBER) {
-			perr(c, x, "numeric compares with a JSON number");
-			return -1;
-		}
-	}
-	if (v->items.n == 2)
-		return 0;
-	op1 = v->items.items[0];
-	op2 = v->items.items[2];
-	o1 = numop(op1);
-	o2 = numop(op2);
-	if (o1 == VM_NUM_EQ || o2 == VM_NUM_EQ ||
-	    !((o1 == VM_NUM_GT || o1 == VM_NUM_GE) &&
-	      (o2 == VM_NUM_LT || o2 == VM_NUM_LE))) {
-		perr(c, op2, "a numeric range is a lower bound (\">\" or "
-			     "\">=\") then an upper bound (\"<\" or \"<=\")");
+	if (!(fabs(strtod(x->text, NULL)) <= NUMERIC_LIMIT)) {
+		perr(b, x->span, "numeric matching is limited to values "
+		     "between -5.0e9 and 5.0e9");
 		return -1;
 	}
-	if (strtod(((struct dsl_json *)v->items.items[1])->text, NULL) >=
-	    strtod(((struct dsl_json *)v->items.items[3])->text, NULL)) {
-		perr(c, v, "the numeric range is empty (lower bound not "
-			   "below the upper one)");
+	if (decimals(x->text, x->len) > NUMERIC_DECIMALS) {
+		perr(b, x->span, "numeric matching has at most %d digits "
+		     "after the decimal point", NUMERIC_DECIMALS);
 		return -1;
 	}
 	return 0;
 }
 
-/* A string, or with allow_list a non-empty array of strings. */
-static int strings(struct cc *c, const struct dsl_json *v, int allow_list,
-		   const char *what)
+static int check_numeric(struct pb *b, const struct dsl_json *v)
 {
-	if (v->kind == DJ_STRING)
-		return 0;
-	if (allow_list && v->kind == DJ_ARRAY && v->items.n > 0) {
-		for (size_t i = 0; i < v->items.n; i++)
-			if (((struct dsl_json *)v->items.items[i])->kind !=
-			    DJ_STRING)
-				break;
-			else if (i + 1 == v->items.n)
-				return 0;
+	int o1, o2;
+
+	if (v->kind != DJ_ARRAY || (v->items.n != 2 && v->items.n != 4)) {
+		perr(b, v->span, "numeric takes [OP, NUMBER] or [\">\" or "
+		     "\">=\", NUMBER, \"<\" or \"<=\", NUMBER]");
+		return -1;
 	}
-	perr(c, v, what);
+	for (size_t i = 0; i < v->items.n; i++) {
+		if (i % 2 == 0 && numop(item(v, i)) == 0) {
+			perr(b, item(v, i)->span, "expected one of \"=\", "
+			     "\"<\", \"<=\", \">\", \">=\"");
+			return -1;
+		}
+		if (i % 2 == 1 && check_bound(b, item(v, i)) != 0)
+			return -1;
+	}
+	if (v->items.n == 2)
+		return 0;
+	o1 = numop(item(v, 0));
+	o2 = numop(item(v, 2));
+	if (!((o1 == VM_NUM_GT || o1 == VM_NUM_GE) &&
+	      (o2 == VM_NUM_LT || o2 == VM_NUM_LE))) {
+		perr(b, item(v, 2)->span, "a numeric range is a lower bound "
+		     "(\">\" or \">=\") then an upper bound (\"<\" or "
+		     "\"<=\")");
+		return -1;
+	}
+	if (strtod(item(v, 1)->text, NULL) >= strtod(item(v, 3)->text,
+						      NULL)) {
+		perr(b, v->span, "the numeric range is empty (lower bound "
+		     "not below the upper one)");
+		return -1;
+	}
+	return 0;
+}
+
+/* A string, or a non-empty array of strings. */
+static int strings(struct pb *b, const struct dsl_json *v, int nonempty)
+{
+	if (v->kind == DJ_STRING && (!nonempty || v->len > 0))
+		return 0;
+	if (v->kind == DJ_ARRAY && v->items.n > 0) {
+		size_t i;
+
+		for (i = 0; i < v->items.n; i++)
+			if (item(v, i)->kind != DJ_STRING ||
+			    (nonempty && item(v, i)->len == 0))
+				break;
+		if (i == v->items.n)
+			return 0;
+		v = item(v, i);
+	}
+	if (nonempty && v->kind == DJ_STRING)
+		perr(b, v->span, "anything-but prefix and suffix cannot be "
+		     "empty");
+	else
+		perr(b, v->span, "expected a string or a non-empty list of "
+		     "strings");
 	return -1;
 }
 
-static int check_anything_but(struct cc *c, const struct dsl_json *v)
+/* EventBridge refuses empty arrays wherever values are listed. */
+static int nonempty(struct pb *b, const struct dsl_json *v)
 {
-	const struct dsl_json *inner;
+	if (v->items.n > 0)
+		return 0;
+	perr(b, v->span, "empty arrays are not allowed");
+	return -1;
+}
+
+static int check_but_list(struct pb *b, const struct dsl_json *v)
+{
+	int kinds = 0;
+
+	if (nonempty(b, v) != 0)
+		return -1;
+	for (size_t i = 0; i < v->items.n; i++)
+		kinds |= item(v, i)->kind == DJ_STRING ? 1 :
+			 item(v, i)->kind == DJ_NUMBER ? 2 : 4;
+	if (kinds != 1 && kinds != 2) {
+		perr(b, v->span, "anything-but takes a list of strings or a "
+		     "list of numbers");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_anything_but(struct pb *b, const struct dsl_json *v)
+{
+	const struct dsl_json *in;
 
 	switch (v->kind) {
 	case DJ_STRING:
 	case DJ_NUMBER:
 		return 0;
-	case DJ_ARRAY: {
-		int kinds = 0;
-
-		for (size_t i = 0; i < v->items.n; i++) {
-			const struct dsl_json *x = v->items.items[i];
-
-			if (x->kind == DJ_STRING)
-				kinds |= 1;
-			else if (x->kind == DJ_NUMBER)
-				kinds |= 2;
-			else
-				kinds |= 4;
-		}
-		if (v->items.n == 0 || (kinds != 1 && kinds != 2)) {
-			perr(c, v, "anything-but takes a list of strings or "
-				   "a list of numbers");
-			return -1;
-		}
-		return 0;
-	}
+	case DJ_ARRAY:
+		return check_but_list(b, v);
 	case DJ_OBJECT:
-		if (v->items.n != 1)
-			break;
-		inner = v->items.items[0];
-		if (key_is(inner, "prefix") || key_is(inner, "suffix") ||
-		    key_is(inner, "equals-ignore-case"))
-			return strings(c, inner, 1, "expected a string or a "
-					  "list of strings");
-		if (key_is(inner, "wildcard")) {
-			if (strings(c, inner, 1, "expected a string or a "
-				    "list of strings") != 0)
-				return -1;
-			if (inner->kind == DJ_STRING)
-				return check_wildcard(c, inner);
-			for (size_t i = 0; i < inner->items.n; i++)
-				if (check_wildcard(c, inner->items.items[i]))
-					return -1;
-			return 0;
-		}
 		break;
 	default:
-		break;
+		perr(b, v->span, "anything-but takes a string, a number, a "
+		     "list of either, or an object with prefix, suffix, "
+		     "equals-ignore-case or wildcard");
+		return -1;
 	}
-	perr(c, v, "anything-but takes a value, a list, or one of prefix, "
-		   "suffix, equals-ignore-case, wildcard");
+	if (v->items.n != 1) {
+		perr(b, v->span, "an operator object has exactly one "
+		     "operator");
+		return -1;
+	}
+	in = item(v, 0);
+	if (key_is(in, "prefix") || key_is(in, "suffix"))
+		return strings(b, in, 1);
+	if (key_is(in, "equals-ignore-case"))
+		return strings(b, in, 0);
+	if (key_is(in, "wildcard")) {
+		if (strings(b, in, 0) != 0)
+			return -1;
+		if (in->kind == DJ_STRING)
+			return check_wildcard(b, in);
+		for (size_t i = 0; i < in->items.n; i++)
+			if (check_wildcard(b, item(in, i)) != 0)
+				return -1;
+		return 0;
+	}
+	perr(b, in->key_span, "anything-but cannot be combined with '%.*s'; "
+	     "it takes prefix, suffix, equals-ignore-case or wildcard",
+	     (int)in->keylen, in->key);
+	return -1;
+}
+
+/* prefix and suffix: a string, or {"equals-ignore-case": string}. */
+static int check_affix(struct pb *b, const struct dsl_json *v)
+{
+	if (v->kind == DJ_STRING)
+		return 0;
+	if (v->kind == DJ_OBJECT && v->items.n == 1 &&
+	    key_is(item(v, 0), "equals-ignore-case")) {
+		if (item(v, 0)->kind == DJ_STRING)
+			return 0;
+		perr(b, item(v, 0)->span, "equals-ignore-case takes a "
+		     "string");
+		return -1;
+	}
+	perr(b, v->span, "%.*s takes a string or {\"equals-ignore-case\": "
+	     "STRING}", (int)v->keylen, v->key);
 	return -1;
 }
 
 /* One element of a field's array: a value or an operator object. */
-static int check_matcher(struct cc *c, const struct dsl_json *el)
+static int check_matcher(struct pb *b, const struct dsl_json *el)
 {
-	const struct dsl_json *op, *v;
+	const struct dsl_json *op;
 
 	if (el->kind == DJ_ARRAY) {
-		perr(c, el, "a pattern value cannot be an array inside the "
-			    "field's array");
+		perr(b, el->span, "a pattern value cannot be an array inside "
+		     "the field's array");
 		return -1;
 	}
 	if (el->kind != DJ_OBJECT)
 		return 0;
 	if (el->items.n != 1) {
-		perr(c, el, "an operator object has exactly one operator");
+		perr(b, el->span, "an operator object has exactly one "
+		     "operator");
 		return -1;
 	}
-	op = el->items.items[0];
-	v = op;
-	if (key_is(op, "prefix") || key_is(op, "suffix")) {
-		if (v->kind == DJ_OBJECT && v->items.n == 1 &&
-		    key_is(v->items.items[0], "equals-ignore-case"))
-			return strings(c, v->items.items[0], 0,
-				       "equals-ignore-case takes a string");
-		return strings(c, v, 0, "expected a string (or "
-				  "{\"equals-ignore-case\": string})");
+	op = item(el, 0);
+	if (key_is(op, "prefix") || key_is(op, "suffix"))
+		return check_affix(b, op);
+	if (key_is(op, "equals-ignore-case")) {
+		if (op->kind == DJ_STRING)
+			return 0;
+		perr(b, op->span, "equals-ignore-case takes a string");
+		return -1;
 	}
-	if (key_is(op, "equals-ignore-case"))
-		return strings(c, v, 0, "equals-ignore-case takes a string");
-	if (key_is(op, "wildcard"))
-		return strings(c, v, 0, "wildcard takes a string") ||
-		       check_wildcard(c, v);
+	if (key_is(op, "wildcard")) {
+		if (op->kind == DJ_STRING)
+			return check_wildcard(b, op);
+		perr(b, op->span, "wildcard takes a string");
+		return -1;
+	}
 	if (key_is(op, "anything-but"))
-		return check_anything_but(c, v);
+		return check_anything_but(b, op);
 	if (key_is(op, "numeric"))
-		return check_numeric(c, v);
+		return check_numeric(b, op);
 	if (key_is(op, "exists")) {
-		if (v->kind != DJ_TRUE && v->kind != DJ_FALSE) {
-			perr(c, v, "exists takes true or false");
-			return -1;
-		}
-		return 0;
+		if (op->kind == DJ_TRUE || op->kind == DJ_FALSE)
+			return 0;
+		perr(b, op->span, "exists takes true or false");
+		return -1;
 	}
 	if (key_is(op, "cidr"))
-		return check_cidr(c, v);
-	dsl_diag(c->ctx, DSL_ERROR, op->key_span, "pattern",
-		 "unknown pattern operator '%.*s'", (int)op->keylen, op->key);
+		return check_cidr(b, op);
+	perr(b, op->key_span, "unknown pattern operator '%.*s'",
+	     (int)op->keylen, op->key);
 	return -1;
 }
 
-/* Validate; on success *combos is how many $or combinations it has. */
-static int check_object(struct cc *c, const struct dsl_json *obj,
-			double *combos)
+static int check_values(struct pb *b, const struct dsl_json *m)
 {
 	int bad = 0;
 
-	*combos = 1;
-	for (size_t i = 0; i < obj->items.n; i++) {
-		const struct dsl_json *m = obj->items.items[i];
-
-		if (shadowed(obj, i))
-			continue;
-		if (key_is(m, "$or") && m->kind == DJ_ARRAY) {
-			double sum = 0;
-
-			if (!is_or(m) || m->items.n < 2) {
-				perr(c, m, "$or takes a list of at least two "
-					   "patterns");
-				bad = 1;
-				continue;
-			}
-			for (size_t k = 0; k < m->items.n; k++) {
-				double sub;
-
-				if (check_object(c, m->items.items[k], &sub))
-					bad = 1;
-				sum += sub;
-			}
-			*combos *= sum;
-			continue;
-		}
-		if (m->kind == DJ_OBJECT) {
-			double sub;
-
-			if (m->items.n == 0) {
-				perr(c, m, "an empty object matches nothing: "
-					   "name at least one field");
-				bad = 1;
-			} else if (check_object(c, m, &sub)) {
-				bad = 1;
-			} else {
-				*combos *= sub;
-			}
-			continue;
-		}
-		if (m->kind != DJ_ARRAY) {
-			dsl_diag(c->ctx, DSL_ERROR, m->span, "pattern",
-				 "pattern values are arrays: write "
-				 "[%s] instead", m->kind == DJ_STRING ?
-				 "\"...\"" : "...");
+	if (nonempty(b, m) != 0)
+		return -1;
+	for (size_t k = 0; k < m->items.n; k++)
+		if (check_matcher(b, item(m, k)) != 0)
 			bad = 1;
-			continue;
-		}
-		if (m->items.n == 0) {
-			perr(c, m, "an empty array matches nothing");
-			bad = 1;
-			continue;
-		}
-		for (size_t k = 0; k < m->items.n; k++)
-			if (check_matcher(c, m->items.items[k]) != 0)
-				bad = 1;
-	}
 	return bad ? -1 : 0;
+}
+
+/* ---- building the tree --------------------------------------------------- */
+
+static void build(struct pb *b, const struct dsl_json *obj, struct pnode *o,
+		  int in_or, int depth);
+
+/* "$or": an array of at least two non-empty pattern objects. */
+static void build_or(struct pb *b, const struct dsl_json *m, struct pnode *o,
+		     int depth)
+{
+	struct pnode *or;
+
+	if (m->kind != DJ_ARRAY || m->items.n < 2) {
+		perr(b, m->span, "$or takes a list of at least two patterns");
+		return;
+	}
+	or = new_node(b, PN_OR, NULL, 0);
+	if (or == NULL)
+		return;
+	or->json = m;
+	for (size_t i = 0; i < m->items.n; i++) {
+		const struct dsl_json *alt = item(m, i);
+		struct pnode *a;
+
+		if (alt->kind != DJ_OBJECT) {
+			perr(b, alt->span, "each $or alternative is a pattern "
+			     "object");
+			continue;
+		}
+		a = new_node(b, PN_OBJ, NULL, 0);
+		if (a == NULL)
+			return;
+		build(b, alt, a, 1, depth + 1);
+		add_kid(b, or, a);
+	}
+	add_kid(b, o, or);
+}
+
+/* Member `m` of a pattern object, under `o`: its key's segments lead to a
+ * field (an array of values) or to an object merged with any other one
+ * of the same name. */
+static void build_member(struct pb *b, const struct dsl_json *m,
+			 struct pnode *o, int in_or, int depth)
+{
+	const char *k = m->key, *end = m->key + m->keylen, *dot;
+
+	if (m->kind != DJ_ARRAY && m->kind != DJ_OBJECT) {
+		perr(b, m->span, "pattern values are arrays: write [%s] "
+		     "instead", m->kind == DJ_STRING ? "\"...\"" : "...");
+		return;
+	}
+	if (m->kind == DJ_ARRAY && check_values(b, m) != 0)
+		return;
+	if (m->kind == DJ_OBJECT && m->items.n == 0) {
+		perr(b, m->span, "empty objects are not allowed");
+		return;
+	}
+	for (;;) {
+		dot = memchr(k, '.', (size_t)(end - k));
+		if (++depth > MAX_DEPTH) {
+			perr(b, m->key_span, "pattern fields nested more than "
+			     "%d levels deep", MAX_DEPTH);
+			return;
+		}
+		if (dot == NULL)
+			break;
+		o = child(b, o, PN_OBJ, k, (size_t)(dot - k));
+		if (o == NULL)
+			return;
+		k = dot + 1;
+	}
+	if (m->kind == DJ_OBJECT) {
+		o = child(b, o, PN_OBJ, k, (size_t)(end - k));
+		if (o)
+			build(b, m, o, in_or, depth);
+		return;
+	}
+	o = child(b, o, PN_FIELD, k, (size_t)(end - k));
+	if (o)
+		o->json = m;
+}
+
+static void build(struct pb *b, const struct dsl_json *obj, struct pnode *o,
+		  int in_or, int depth)
+{
+	if (obj->items.n == 0) {
+		perr(b, obj->span, "empty objects are not allowed");
+		return;
+	}
+	for (size_t i = 0; i < obj->items.n; i++) {
+		const struct dsl_json *m = item(obj, i);
+
+		if (key_is(m, "$or")) {
+			build_or(b, m, o, depth);
+			continue;
+		}
+		/* Inside $or an operator name as a field name is almost
+		 * surely a misplaced operator; EventBridge refuses it. */
+		if (in_or && is_operator(m)) {
+			perr(b, m->key_span, "'%.*s' is an operator and cannot "
+			     "name a field inside $or", (int)m->keylen,
+			     m->key);
+			continue;
+		}
+		build_member(b, m, o, in_or, depth);
+	}
+}
+
+/* How many combinations the $ors multiply out to (as EventBridge counts
+ * them: alternatives add up, sibling $ors multiply). */
+static double combinations(const struct pnode *n)
+{
+	double r = n->kind == PN_OR ? 0 : 1;
+
+	for (size_t i = 0; i < n->kids.n; i++) {
+		if (n->kind == PN_OR)
+			r += combinations(kid(n, i));
+		else if (kid(n, i)->kind != PN_FIELD)
+			r *= combinations(kid(n, i));
+	}
+	return r;
+}
+
+static struct pnode *tree(struct pb *b, const struct dsl_json *pattern)
+{
+	struct pnode *root;
+
+	if (pattern->kind != DJ_OBJECT) {
+		perr(b, pattern->span, "an event pattern is a JSON object");
+		return NULL;
+	}
+	root = new_node(b, PN_OBJ, NULL, 0);
+	if (root == NULL)
+		return NULL;
+	build(b, pattern, root, 0, 0);
+	if (b->bad)
+		return NULL;
+	if (combinations(root) > MAX_OR_COMBINATIONS) {
+		perr(b, pattern->span, "$or expands to %.0f combinations; "
+		     "EventBridge allows at most %d", combinations(root),
+		     MAX_OR_COMBINATIONS);
+		return NULL;
+	}
+	return root;
 }
 
 int cc_check_pattern(struct cc *c, const struct dsl_json *pattern)
 {
-	double combos;
+	struct pb b = { c, 0, 0 };
 
-	if (pattern->kind != DJ_OBJECT) {
-		perr(c, pattern, "an event pattern is a JSON object");
-		return -1;
-	}
-	if (check_object(c, pattern, &combos) != 0)
-		return -1;
-	if (combos > MAX_OR_COMBINATIONS) {
-		dsl_diag(c->ctx, DSL_ERROR, pattern->span, "pattern",
-			 "$or expands to %.0f combinations; EventBridge "
-			 "allows at most %d", combos, MAX_OR_COMBINATIONS);
-		return -1;
-	}
-	return 0;
+	return tree(&b, pattern) ? 0 : -1;
 }
 
-/* ---- lowering ---------------------------------------------------------------- */
+/* ---- case-insensitive matchers ------------------------------------------- */
 
-/* The keys leading to the current object, for pattern paths. */
-struct keys {
-	const char *name[64];
-	size_t len[64];
-	size_t n;
-};
+/* A literal in PCRE2 syntax: ASCII letters and digits as they are, other
+ * ASCII as \x{..}, everything else as raw UTF-8 (the VM compiles regexes
+ * in UTF mode). */
+static void re_literal(struct buf *re, const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+						      s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] >= 0x80) {
+			buf_putc(re, (char)s[i]);
+		} else {
+			char hex[8];
+
+			snprintf(hex, sizeof hex, "\\x{%x}", s[i]);
+			buf_puts(re, hex);
+		}
+	}
+}
+
+/* EventBridge compares ignoring case one character of the pattern at a
+ * time: the event may have the character itself, its lowercase or its
+ * uppercase form, each a full Unicode mapping (so "ß" also matches "SS").
+ * Written out as a regex of alternatives. */
+static void re_ignore_case(struct buf *re, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const uint8_t *c = (const uint8_t *)s + i;
+		size_t len = 1, ll = 0, ul = 0;
+		uint8_t *lo, *up;
+
+		while (i + len < n && (c[len] & 0xC0) == 0x80)
+			len++;
+		lo = u8_tolower(c, len, NULL, NULL, NULL, &ll);
+		up = u8_toupper(c, len, NULL, NULL, NULL, &ul);
+		buf_puts(re, "(?:");
+		re_literal(re, c, len);
+		if (lo && (ll != len || memcmp(lo, c, len) != 0)) {
+			buf_putc(re, '|');
+			re_literal(re, lo, ll);
+		}
+		if (up && (ul != len || memcmp(up, c, len) != 0) &&
+		    (lo == NULL || ul != ll || memcmp(up, lo, ll) != 0)) {
+			buf_putc(re, '|');
+			re_literal(re, up, ul);
+		}
+		buf_putc(re, ')');
+		if (lo == NULL || up == NULL)
+			re->err = BUF_NOMEM;
+		free(lo);
+		free(up);
+		i += len;
+	}
+}
+
+/* The regex constant for strings in `v` (a string or a list): `kind` says
+ * whether it matches the whole value, its start or its end. */
+static uint32_t ci_regex(struct cc *c, const struct dsl_json *v, int kind)
+{
+	struct dsl_regex r;
+	struct buf re;
+	uint32_t k;
+
+	buf_init(&re, 1u << 24);
+	if (kind != VM_MATCH_SUFFIX_CI)
+		buf_puts(&re, "\\A");
+	buf_puts(&re, "(?:");
+	if (v->kind == DJ_STRING) {
+		re_ignore_case(&re, v->text, v->len);
+	} else {
+		for (size_t i = 0; i < v->items.n; i++) {
+			if (i)
+				buf_putc(&re, '|');
+			re_ignore_case(&re, item(v, i)->text,
+				       item(v, i)->len);
+		}
+	}
+	buf_putc(&re, ')');
+	if (kind != VM_MATCH_PREFIX_CI)
+		buf_puts(&re, "\\z");
+	if (buf_failed(&re)) {
+		c->emit.failed = 1;
+		buf_free(&re);
+		return 0;
+	}
+	memset(&r, 0, sizeof r);
+	r.source = re.data;
+	r.len = re.len;
+	k = cc_regex(&c->emit, &r);
+	buf_free(&re);
+	return k;
+}
+
+/* ---- lowering ------------------------------------------------------------ */
 
 static uint32_t string_list(struct cc *c, const struct dsl_json *v)
 {
-	uint32_t w[256];
-	size_t n = 0;
+	uint32_t *w, k;
+	size_t n = v->kind == DJ_ARRAY ? v->items.n : 1;
 
-	if (v->kind != DJ_ARRAY) {
-		w[n++] = cc_value(&c->emit, v);
-	} else {
-		for (size_t i = 0; i < v->items.n && n < 256; i++)
-			w[n++] = cc_value(&c->emit, v->items.items[i]);
+	w = scrub_malloc(n * sizeof *w);
+	if (w == NULL) {
+		c->emit.failed = 1;
+		return 0;
 	}
-	return cc_words(&c->emit, VM_K_LIST, w, n);
+	for (size_t i = 0; i < n; i++)
+		w[i] = cc_value(&c->emit, v->kind == DJ_ARRAY ? item(v, i) : v);
+	k = cc_words(&c->emit, VM_K_LIST, w, n);
+	free(w);
+	return k;
+}
+
+static void entry_anything_but(struct cc *c, const struct dsl_json *v,
+			       uint32_t *w)
+{
+	const struct dsl_json *in;
+
+	if (v->kind != DJ_OBJECT) {
+		w[0] = VM_MATCH_BUT_VALUES;
+		w[1] = string_list(c, v);
+		return;
+	}
+	in = item(v, 0);
+	w[1] = string_list(c, in);
+	if (key_is(in, "prefix")) {
+		w[0] = VM_MATCH_BUT_PREFIX;
+	} else if (key_is(in, "suffix")) {
+		w[0] = VM_MATCH_BUT_SUFFIX;
+	} else if (key_is(in, "wildcard")) {
+		w[0] = VM_MATCH_BUT_WILDCARD;
+	} else {
+		w[0] = VM_MATCH_BUT_EQUALS_CI;
+		w[2] = ci_regex(c, in, VM_MATCH_EQUALS_CI);
+	}
 }
 
 /* One alternative of a field as a matcher entry (4 words). */
@@ -405,174 +819,178 @@ static void entry(struct cc *c, const struct dsl_json *el, uint32_t *w)
 		w[1] = cc_value(&c->emit, el);
 		return;
 	}
-	op = el->items.items[0];
-	v = op;
+	op = v = item(el, 0);
 	if (key_is(op, "prefix") || key_is(op, "suffix")) {
-		int ci = v->kind == DJ_OBJECT;
+		int prefix = key_is(op, "prefix");
 
-		if (ci)
-			v = v->items.items[0];
-		w[0] = key_is(op, "prefix")
-		       ? (ci ? VM_MATCH_PREFIX_CI : VM_MATCH_PREFIX)
-		       : (ci ? VM_MATCH_SUFFIX_CI : VM_MATCH_SUFFIX);
+		if (v->kind == DJ_OBJECT) {
+			v = item(v, 0);
+			w[0] = prefix ? VM_MATCH_PREFIX_CI : VM_MATCH_SUFFIX_CI;
+			w[2] = ci_regex(c, v, (int)w[0]);
+		} else {
+			w[0] = prefix ? VM_MATCH_PREFIX : VM_MATCH_SUFFIX;
+		}
 		w[1] = cc_value(&c->emit, v);
 	} else if (key_is(op, "equals-ignore-case")) {
 		w[0] = VM_MATCH_EQUALS_CI;
 		w[1] = cc_value(&c->emit, v);
-	} else if (key_is(op, "wildcard")) {
-		w[0] = VM_MATCH_WILDCARD;
-		w[1] = cc_value(&c->emit, v);
-	} else if (key_is(op, "cidr")) {
-		w[0] = VM_MATCH_CIDR;
+		w[2] = ci_regex(c, v, VM_MATCH_EQUALS_CI);
+	} else if (key_is(op, "wildcard") || key_is(op, "cidr")) {
+		w[0] = key_is(op, "cidr") ? VM_MATCH_CIDR : VM_MATCH_WILDCARD;
 		w[1] = cc_value(&c->emit, v);
 	} else if (key_is(op, "exists")) {
 		w[0] = VM_MATCH_EXISTS;
 		w[1] = v->kind == DJ_TRUE;
 	} else if (key_is(op, "numeric")) {
 		w[0] = VM_MATCH_NUMERIC;
-		w[1] = (uint32_t)numop(v->items.items[0]);
-		w[2] = cc_value(&c->emit, v->items.items[1]);
+		w[1] = (uint32_t)numop(item(v, 0));
+		w[2] = cc_value(&c->emit, item(v, 1));
 		if (v->items.n == 4) {
-			w[1] |= (uint32_t)numop(v->items.items[2]) << 8;
-			w[3] = cc_value(&c->emit, v->items.items[3]);
+			w[1] |= (uint32_t)numop(item(v, 2)) << 8;
+			w[3] = cc_value(&c->emit, item(v, 3));
 		}
 	} else {
-		/* anything-but */
-		if (v->kind == DJ_OBJECT) {
-			const struct dsl_json *in = v->items.items[0];
-
-			w[0] = key_is(in, "prefix") ? VM_MATCH_BUT_PREFIX
-			       : key_is(in, "suffix") ? VM_MATCH_BUT_SUFFIX
-			       : key_is(in, "wildcard") ? VM_MATCH_BUT_WILDCARD
-			       : VM_MATCH_BUT_EQUALS_CI;
-			w[1] = string_list(c, in);
-		} else {
-			w[0] = VM_MATCH_BUT_VALUES;
-			w[1] = string_list(c, v);
-		}
+		entry_anything_but(c, v, w);
 	}
 }
 
-static void lower_field(struct cc *c, const struct dsl_json *m,
-			struct keys *k)
+static uint32_t matcher(struct cc *c, const struct dsl_json *m)
 {
-	uint32_t *w = scrub_malloc(m->items.n * 4 * sizeof *w);
-	uint32_t path, matcher;
+	uint32_t *w = scrub_malloc(m->items.n * 4 * sizeof *w), k;
 
 	if (w == NULL) {
 		c->emit.failed = 1;
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < m->items.n; i++)
-		entry(c, m->items.items[i], w + 4 * i);
-	matcher = cc_words(&c->emit, VM_K_MATCHER, w, m->items.n);
+		entry(c, item(m, i), w + 4 * i);
+	k = cc_words(&c->emit, VM_K_MATCHER, w, m->items.n);
 	free(w);
-	path = cc_pattern_path(&c->emit, k->name, k->len, k->n);
-	cc_op(&c->emit, OP_MATCH, path, matcher);
+	return k;
 }
 
-static void lower_object(struct cc *c, const struct dsl_json *obj,
-			 struct keys *k);
+/* The keys from the root to where lowering is. */
+struct keys {
+	const char *name[MAX_DEPTH + 1];
+	size_t len[MAX_DEPTH + 1];
+	size_t n;
+};
 
-/* Emit `terms` joined by and/or: each pushes a boolean; a short circuit
- * jumps to the end keeping the deciding value. */
-static void join(struct cc *c, enum vm_opcode keep_jump, size_t n,
-		 void (*term)(struct cc *, const void *, size_t, void *),
-		 const void *arg, void *extra)
+static uint32_t here(struct cc *c, const struct keys *k)
 {
-	uint32_t *jumps = scrub_malloc((n ? n : 1) * sizeof *jumps);
+	return cc_pattern_path(&c->emit, k->name, k->len, k->n);
+}
+
+/* The PATTERN constant: the node's tree as words (see bytecode.h). The
+ * root's own key is already part of the PATTERN instruction's path. */
+static void tree_words(struct cc *c, const struct pnode *n, int root,
+		       struct buf *w)
+{
+	uint32_t x[3];
+
+	x[0] = n->kind == PN_OBJ ? VM_PT_OBJ : n->kind == PN_FIELD ?
+	       VM_PT_FIELD : VM_PT_OR;
+	x[1] = n->seg && !root ? cc_string(&c->emit, n->seg, n->seglen) :
+	       VM_NONE;
+	x[2] = n->kind == PN_FIELD ? matcher(c, n->json) :
+	       (uint32_t)n->kids.n;
+	buf_put(w, x, sizeof x);
+	for (size_t i = 0; n->kind != PN_FIELD && i < n->kids.n; i++)
+		tree_words(c, kid(n, i), 0, w);
+}
+
+static uint32_t tree_const(struct cc *c, const struct pnode *n)
+{
+	struct buf w;
+	uint32_t k;
+
+	buf_init(&w, 1u << 26);
+	tree_words(c, n, 1, &w);
+	if (buf_failed(&w)) {
+		c->emit.failed = 1;
+		buf_free(&w);
+		return 0;
+	}
+	k = cc_words(&c->emit, VM_K_PATTERN, (const uint32_t *)w.data,
+		     w.len / 4);
+	buf_free(&w);
+	return k;
+}
+
+static void lower_obj(struct cc *c, const struct pnode *o, struct keys *k,
+		      size_t clear);
+
+/* Emit `n` terms joined by and/or: each pushes a boolean; a short circuit
+ * jumps to the end keeping the deciding value. */
+static void join(struct cc *c, enum vm_opcode keep_jump, const struct pnode *o,
+		 struct keys *k, size_t clear)
+{
+	uint32_t *jumps = scrub_malloc((o->kids.n ? o->kids.n : 1) *
+				       sizeof *jumps);
 	uint32_t end;
 
 	if (jumps == NULL) {
 		c->emit.failed = 1;
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		term(c, arg, i, extra);
-		if (i + 1 < n)
+	for (size_t i = 0; i < o->kids.n; i++) {
+		const struct pnode *t = kid(o, i);
+
+		if (t->seg) {
+			k->name[k->n] = t->seg;
+			k->len[k->n] = t->seglen;
+			k->n++;
+		}
+		if (t->kind == PN_FIELD)
+			cc_op(&c->emit, OP_MATCH, here(c, k), matcher(c,
+								 t->json));
+		else if (t->kind == PN_OR)
+			join(c, OP_JUMP_TRUE_KEEP, t, k, clear);
+		else
+			lower_obj(c, t, k, clear);
+		if (t->seg)
+			k->n--;
+		if (i + 1 < o->kids.n)
 			jumps[i] = cc_op(&c->emit, keep_jump, 0u);
 	}
 	end = cc_pc(&c->emit);
-	for (size_t i = 0; i + 1 < n; i++)
+	for (size_t i = 0; i + 1 < o->kids.n; i++)
 		cc_patch(&c->emit, jumps[i], end);
 	free(jumps);
 }
 
-static void or_term(struct cc *c, const void *arg, size_t i, void *extra)
+/* An object (or $or alternative) at path k. `clear` is how many keys of
+ * k are known to cross no array in this event: with several terms and an
+ * array possibly on the way, the terms must hold in one element. */
+static void lower_obj(struct cc *c, const struct pnode *o, struct keys *k,
+		      size_t clear)
 {
-	const struct dsl_json *m = arg;
+	uint32_t to_tree, to_end, p;
 
-	lower_object(c, m->items.items[i], extra);
-}
-
-/* The members that count (not shadowed by a later duplicate). */
-static size_t live_members(const struct dsl_json *obj,
-			   const struct dsl_json **out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < obj->items.n; i++)
-		if (!shadowed(obj, i))
-			out[n++] = obj->items.items[i];
-	return n;
-}
-
-struct and_arg {
-	const struct dsl_json **members;
-};
-
-static void and_term(struct cc *c, const void *arg, size_t i, void *extra)
-{
-	const struct and_arg *a = arg;
-	const struct dsl_json *m = a->members[i];
-	struct keys *k = extra;
-
-	if (is_or(m)) {
-		join(c, OP_JUMP_TRUE_KEEP, m->items.n, or_term, m, k);
+	if (o->kids.n < 2 || k->n <= clear) {
+		join(c, OP_JUMP_FALSE_KEEP, o, k, clear);
 		return;
 	}
-	if (k->n == 64) {
-		c->emit.failed = 1;
-		return;
-	}
-	k->name[k->n] = m->key;
-	k->len[k->n] = m->keylen;
-	k->n++;
-	if (m->kind == DJ_OBJECT)
-		lower_object(c, m, k);
-	else
-		lower_field(c, m, k);
-	k->n--;
-}
-
-static void lower_object(struct cc *c, const struct dsl_json *obj,
-			 struct keys *k)
-{
-	const struct dsl_json **members;
-	struct and_arg a;
-	size_t n;
-
-	members = scrub_malloc((obj->items.n ? obj->items.n : 1) *
-			       sizeof *members);
-	if (members == NULL) {
-		c->emit.failed = 1;
-		return;
-	}
-	n = live_members(obj, members);
-	if (n == 0) {
-		/* {} names no field, so every event matches it. */
-		cc_op(&c->emit, OP_BOOL, 1u);
-	} else {
-		a.members = members;
-		join(c, OP_JUMP_FALSE_KEEP, n, and_term, &a, k);
-	}
-	free(members);
+	p = here(c, k);
+	cc_op(&c->emit, OP_ARRAYS, p);
+	to_tree = cc_op(&c->emit, OP_JUMP_IF_TRUE, 0u);
+	join(c, OP_JUMP_FALSE_KEEP, o, k, k->n);
+	to_end = cc_op(&c->emit, OP_JUMP, 0u);
+	cc_patch(&c->emit, to_tree, cc_pc(&c->emit));
+	cc_op(&c->emit, OP_PATTERN, p, tree_const(c, o));
+	cc_patch(&c->emit, to_end, cc_pc(&c->emit));
 }
 
 void cc_lower_pattern(struct cc *c, const struct dsl_json *pattern)
 {
+	struct pb b = { c, 1, 0 };
+	struct pnode *root = tree(&b, pattern);
 	struct keys k;
 
+	if (root == NULL) {
+		c->emit.failed = 1;
+		return;
+	}
 	k.n = 0;
-	lower_object(c, pattern, &k);
+	lower_obj(c, root, &k, 0);
 }

@@ -9,7 +9,8 @@
 set -eu
 
 BUILD_PKGS="make gcc libc6-dev flex bison pkg-config libcjson-dev
-libxxhash-dev libpcre2-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev"
+libxxhash-dev libpcre2-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev
+libunistring-dev"
 TEST_PKGS="check python3 jq valgrind clang libclang-rt-dev
 python3-botocore curl zip unzip binutils nodejs npm"
 

@@ -35,6 +35,15 @@
  *   REGEX              u32 flags (VM_RE_*), then the pattern
  *   MATCHER            u32 count, then count entries of 4 u32 words:
  *                      kind (VM_MATCH_*), a, b, c
+ *   PATTERN            u32 count, then count u32 words: an event-pattern
+ *                      object as a tree, each node 3 words, kind
+ *                      (VM_PT_*), key (string const or VM_NONE: the key
+ *                      segment leading to the node from its parent) and
+ *                      for a FIELD its matcher constant, else the number
+ *                      of child nodes, which follow in preorder. An OBJ's
+ *                      children are its terms; an OR's are alternatives
+ *                      (OBJs without a key). The root is an OBJ without a
+ *                      key; nodes nest at most VM_PATTERN_MAX_NEST deep.
  */
 #ifndef SCRUB_BYTECODE_H
 #define SCRUB_BYTECODE_H
@@ -75,7 +84,8 @@ enum vm_const_kind {
 	VM_K_PATHLIST,
 	VM_K_REGEX,
 	VM_K_MATCHER,
-	VM_K__MAX = VM_K_MATCHER,
+	VM_K_PATTERN,
+	VM_K__MAX = VM_K_PATTERN,
 };
 
 /* Path modes. */
@@ -110,22 +120,26 @@ enum {
 
 /* Matcher entry kinds: one EventBridge comparison each. A field matches
  * when any entry matches any of its values (or, for EXISTS, the field as a
- * whole). a, b, c are constant indices unless said otherwise. */
+ * whole). a, b, c are constant indices unless said otherwise; the
+ * anything-but kinds match every value of any type but the ones they
+ * name. */
 #define VM_MATCH_KINDS(X)						\
 	X(EXACT, "value equal to constant a, same type and spelling")	\
 	X(PREFIX, "string starting with string a")			\
 	X(SUFFIX, "string ending with string a")			\
-	X(PREFIX_CI, "prefix a, ignoring case")				\
-	X(SUFFIX_CI, "suffix a, ignoring case")				\
-	X(EQUALS_CI, "string equal to a, ignoring case")		\
+	X(PREFIX_CI, "prefix a ignoring case: regex b says how")	\
+	X(SUFFIX_CI, "suffix a ignoring case: regex b says how")	\
+	X(EQUALS_CI, "string equal to a ignoring case: regex b")	\
 	X(WILDCARD, "string matching wildcard a")			\
 	X(NUMERIC, "number within: a = op1 | op2 << 8, b, c numbers")	\
 	X(CIDR, "IP string inside network a (string)")			\
 	X(EXISTS, "field present (a = 1) or absent (a = 0); a is raw")	\
-	X(BUT_VALUES, "anything but the values in list a")		\
+	X(BUT_VALUES, "anything but the values in list a (numbers by "	\
+		      "value)")						\
 	X(BUT_PREFIX, "anything but a string starting with one in a")	\
 	X(BUT_SUFFIX, "anything but a string ending with one in a")	\
-	X(BUT_EQUALS_CI, "anything but one of list a, ignoring case")	\
+	X(BUT_EQUALS_CI, "anything but one of list a ignoring case: "	\
+			 "regex b")					\
 	X(BUT_WILDCARD, "anything but a string matching one of a")
 
 enum vm_match_kind {
@@ -135,6 +149,14 @@ enum vm_match_kind {
 #undef VM_MATCH_ENUM
 	VM_MATCH__COUNT
 };
+
+/* PATTERN tree node kinds. */
+enum vm_pt_kind { VM_PT_OBJ = 1, VM_PT_FIELD, VM_PT_OR };
+
+/* Key segments of a pattern field at most; tree nodes nest at most
+ * twice as deep (each $or adds an OR and an OBJ level). */
+#define VM_PATTERN_MAX_DEPTH 64
+#define VM_PATTERN_MAX_NEST (2 * VM_PATTERN_MAX_DEPTH + 2)
 
 /* NUMERIC comparison operators, packed into entry word a. */
 enum vm_numop { VM_NUM_NONE = 0, VM_NUM_EQ, VM_NUM_LT, VM_NUM_LE,

@@ -28,6 +28,8 @@ static void put_path(const struct vm_program *p, uint32_t i, struct buf *out)
 {
 	const struct vm_path *path = &p->paths[i];
 
+	/* The index shows which instructions share one look-up. */
+	putf(out, "p%u:", i);
 	if (path->nsegs == 0)
 		buf_putc(out, '.');
 	for (uint32_t s = 0; s < path->nsegs; s++) {
@@ -97,6 +99,9 @@ static void put_const(const struct vm_program *p, uint32_t i,
 	case VM_K_MATCHER:
 		putf(out, "matcher(%u)", c->count);
 		break;
+	case VM_K_PATTERN:
+		putf(out, "pattern(%u)", c->count / 3);
+		break;
 	}
 }
 
@@ -138,6 +143,37 @@ static void put_matcher(const struct vm_program *p, const struct vm_const *c,
 			put_const(p, a, out);
 		}
 	}
+}
+
+/* A PATTERN tree, as {key: [matcher], $or: [{..}, {..}]}; returns the
+ * word after the node. The loader checked its shape. */
+static uint32_t put_tree(const struct vm_program *p, const struct vm_const *c,
+			 uint32_t at, struct buf *out)
+{
+	uint32_t kind = vm_u32(c->items + 4 * at);
+	uint32_t key = vm_u32(c->items + 4 * at + 4);
+	uint32_t x = vm_u32(c->items + 4 * at + 8);
+
+	if (key != VM_NONE) {
+		put_const(p, key, out);
+		buf_puts(out, ": ");
+	} else if (kind == VM_PT_OR) {
+		buf_puts(out, "$or: ");
+	}
+	at += 3;
+	if (kind == VM_PT_FIELD) {
+		buf_putc(out, '[');
+		put_matcher(p, &p->consts[x], out);
+		buf_putc(out, ']');
+		return at;
+	}
+	buf_putc(out, kind == VM_PT_OR ? '[' : '{');
+	for (uint32_t i = 0; i < x; i++) {
+		buf_puts(out, i ? ", " : "");
+		at = put_tree(p, c, at, out);
+	}
+	buf_putc(out, kind == VM_PT_OR ? ']' : '}');
+	return at;
 }
 
 void vm_disasm(const struct vm_program *p, struct buf *out)
@@ -201,6 +237,9 @@ void vm_disasm(const struct vm_program *p, struct buf *out)
 				break;
 			case 'm':
 				put_matcher(p, &p->consts[x], out);
+				break;
+			case 't':
+				put_tree(p, &p->consts[x], 0, out);
 				break;
 			default:
 				put_const(p, x, out);

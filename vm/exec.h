@@ -20,6 +20,7 @@ struct vm_val {
 struct vm_cached {
 	uint32_t gen;
 	uint32_t first, count;
+	uint8_t crossed;	/* a pattern path went through an array */
 };
 
 struct vm_exec {
@@ -31,7 +32,10 @@ struct vm_exec {
 	json_ref *set;		/* node sets selected by paths */
 	uint32_t set_len, set_cap;
 	struct vm_cached *cache;	/* per path */
-	uint32_t gen;		/* bumped when sets or the event change */
+	uint32_t gen;		/* bumped when the event changes */
+	uint32_t set_gen;	/* the gen ex->set's contents belong to */
+	uint8_t crossed;	/* the last vm_select crossed an array */
+	uint64_t lookups;	/* vm_select calls, for tests of sharing */
 	uint8_t *marks;		/* per node, for KEEP */
 
 	struct buf out;		/* the emitted event */
@@ -70,9 +74,18 @@ static inline int vm_charge(struct vm_exec *ex, uint64_t n)
 int vm_doc_failed(struct vm_exec *ex);
 
 /* Select the values at `path`'s first `nsegs` segments into ex->set.
- * Returns 0 with *first and *count set, or -1 (rejected). */
+ * Returns 0 with *first and *count set, or -1 (rejected). Sets
+ * ex->crossed when a pattern path went through an array. */
 int vm_select(struct vm_exec *ex, const struct vm_path *path,
 	      uint32_t nsegs, uint32_t *first, uint32_t *count);
+
+/* Append `r` to ex->set; -1 (rejected) when the set is full. */
+int vm_set_push(struct vm_exec *ex, json_ref r);
+
+/* Push the values of pattern key `name` in object `obj` onto ex->set,
+ * arrays crossed as for a pattern path. */
+int vm_pattern_values(struct vm_exec *ex, json_ref obj, const char *name,
+		      size_t len, uint32_t *first, uint32_t *count);
 
 /* Node `r`'s location in the event as a path (in ex->where), for
  * traces. Keys can hold personal data, so reject messages never use it:
@@ -81,7 +94,8 @@ const char *vm_where(struct vm_exec *ex, json_ref r);
 const char *vm_path_name(struct vm_exec *ex, const struct vm_path *path);
 
 /* Tell the observer, if any, that an action changed `r` or is about to
- * remove it; and forget selections, which may now be stale. */
+ * remove it; and forget look-ups, which may now be stale. Until then they
+ * are kept across statements, so patterns share them. */
 void vm_changed(struct vm_exec *ex, enum vm_opcode op, json_ref r,
 		int removing);
 
@@ -104,6 +118,8 @@ int vm_op_truncate_ip(struct vm_exec *ex, const unsigned char *ops);
 
 /* Conditions (match.c). Each returns 0/1, or -1 when rejected. */
 int vm_match(struct vm_exec *ex, uint32_t path, const struct vm_const *m);
+int vm_match_pattern(struct vm_exec *ex, uint32_t path,
+		     const struct vm_const *tree);
 int vm_sample(struct vm_exec *ex, const struct vm_const *rate,
 	      const struct vm_const *paths);
 

@@ -114,7 +114,7 @@ static const char *const_kind_name(uint8_t k)
 {
 	static const char *const names[] = {
 		"?", "null", "false", "true", "number", "string", "json",
-		"list", "path list", "regex", "matcher",
+		"list", "path list", "regex", "matcher", "pattern",
 	};
 
 	return k <= VM_K__MAX ? names[k] : "?";
@@ -254,7 +254,8 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 		break;
 	case VM_K_LIST:
 	case VM_K_PATHLIST:
-	case VM_K_MATCHER: {
+	case VM_K_MATCHER:
+	case VM_K_PATTERN: {
 		size_t word = c->kind == VM_K_MATCHER ? 16 : 4;
 
 		if (c->len < 4 ||
@@ -296,6 +297,9 @@ static int check_const_refs(struct reader *r, struct vm_program *p,
 	if (c->kind == VM_K_MATCHER && !r->failed)
 		return vm_check_matcher(p, c, r->err) == 0 ? 0 :
 		       (r->failed = 1, -1);
+	if (c->kind == VM_K_PATTERN && !r->failed)
+		return vm_check_pattern(p, c, r->err) == 0 ? 0 :
+		       (r->failed = 1, -1);
 	return r->failed ? -1 : 0;
 }
 
@@ -320,7 +324,7 @@ static int read_consts(struct reader *r, struct vm_program *p)
 	return rd_end(r);
 }
 
-/* ---- paths, params, lines -------------------------------------------------- */
+/* ---- paths, params, lines ------------------------------------------------ */
 
 static int read_paths(struct reader *r, struct vm_program *p)
 {
@@ -469,7 +473,7 @@ static int read_lines(struct reader *r, struct vm_program *p)
 	return rd_end(r);
 }
 
-/* ---- the file ---------------------------------------------------------------- */
+/* ---- the file ------------------------------------------------------------ */
 
 static const uint32_t section_order[] = {
 	VM_SEC_META, VM_SEC_SRCS, VM_SEC_CONS, VM_SEC_PATH, VM_SEC_PARM,

@@ -6,7 +6,6 @@
  * and tests them against the field's matcher constant: a list of
  * comparisons, any of which may match any value.
  */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,7 @@ static int list_of(const struct vm_program *p, uint32_t k, int numbers_ok)
 		if (kind != VM_K_STRING && !(numbers_ok && kind == VM_K_NUMBER))
 			return 0;
 	}
-	return 1;
+	return l->count > 0;
 }
 
 static int numop_ok(uint32_t op, int may_be_none)
@@ -46,54 +45,49 @@ static int numop_ok(uint32_t op, int may_be_none)
 	       (may_be_none && op == VM_NUM_NONE);
 }
 
+static int entry_ok(const struct vm_program *p, uint32_t kind, uint32_t a,
+		    uint32_t b, uint32_t x)
+{
+	switch (kind) {
+	case VM_MATCH_EXACT:
+		return a < p->nconsts && p->consts[a].kind >= VM_K_NULL &&
+		       p->consts[a].kind <= VM_K_STRING;
+	case VM_MATCH_PREFIX:
+	case VM_MATCH_SUFFIX:
+	case VM_MATCH_WILDCARD:
+	case VM_MATCH_CIDR:
+		return kind_is(p, a, VM_K_STRING);
+	case VM_MATCH_PREFIX_CI:
+	case VM_MATCH_SUFFIX_CI:
+	case VM_MATCH_EQUALS_CI:
+		return kind_is(p, a, VM_K_STRING) && kind_is(p, b, VM_K_REGEX);
+	case VM_MATCH_NUMERIC:
+		return numop_ok(a & 0xFF, 0) && numop_ok(a >> 8 & 0xFF, 1) &&
+		       a >> 16 == 0 && kind_is(p, b, VM_K_NUMBER) &&
+		       ((a >> 8) == VM_NUM_NONE ? x == VM_NONE
+						: kind_is(p, x, VM_K_NUMBER));
+	case VM_MATCH_EXISTS:
+		return a <= 1;
+	case VM_MATCH_BUT_VALUES:
+		return list_of(p, a, 1);
+	case VM_MATCH_BUT_EQUALS_CI:
+		return list_of(p, a, 0) && kind_is(p, b, VM_K_REGEX);
+	case VM_MATCH_BUT_PREFIX:
+	case VM_MATCH_BUT_SUFFIX:
+	case VM_MATCH_BUT_WILDCARD:
+		return list_of(p, a, 0);
+	}
+	return 0;
+}
+
 int vm_check_matcher(const struct vm_program *p, const struct vm_const *c,
 		     struct vm_error *err)
 {
 	for (uint32_t i = 0; i < c->count; i++) {
-		uint32_t kind = WORD(c, i, 0), a = WORD(c, i, 1);
-		uint32_t b = WORD(c, i, 2), x = WORD(c, i, 3);
-		int ok;
+		uint32_t kind = WORD(c, i, 0);
 
-		switch (kind) {
-		case VM_MATCH_EXACT:
-			ok = a < p->nconsts &&
-			     p->consts[a].kind >= VM_K_NULL &&
-			     p->consts[a].kind <= VM_K_STRING;
-			break;
-		case VM_MATCH_PREFIX:
-		case VM_MATCH_SUFFIX:
-		case VM_MATCH_PREFIX_CI:
-		case VM_MATCH_SUFFIX_CI:
-		case VM_MATCH_EQUALS_CI:
-		case VM_MATCH_WILDCARD:
-		case VM_MATCH_CIDR:
-			ok = kind_is(p, a, VM_K_STRING);
-			break;
-		case VM_MATCH_NUMERIC:
-			ok = numop_ok(a & 0xFF, 0) &&
-			     numop_ok(a >> 8 & 0xFF, 1) && a >> 16 == 0 &&
-			     kind_is(p, b, VM_K_NUMBER) &&
-			     ((a >> 8) == VM_NUM_NONE ? x == VM_NONE
-						      : kind_is(p, x,
-								VM_K_NUMBER));
-			break;
-		case VM_MATCH_EXISTS:
-			ok = a <= 1;
-			break;
-		case VM_MATCH_BUT_VALUES:
-			ok = list_of(p, a, 1);
-			break;
-		case VM_MATCH_BUT_PREFIX:
-		case VM_MATCH_BUT_SUFFIX:
-		case VM_MATCH_BUT_EQUALS_CI:
-		case VM_MATCH_BUT_WILDCARD:
-			ok = list_of(p, a, 0);
-			break;
-		default:
-			ok = 0;
-			break;
-		}
-		if (!ok) {
+		if (!entry_ok(p, kind, WORD(c, i, 1), WORD(c, i, 2),
+			      WORD(c, i, 3))) {
 			snprintf(err->msg, sizeof err->msg, "CONS section: "
 				 "matcher entry %u (kind %u) is malformed", i,
 				 kind);
@@ -103,32 +97,64 @@ int vm_check_matcher(const struct vm_program *p, const struct vm_const *c,
 	return 0;
 }
 
-/* ---- comparisons ------------------------------------------------------------ */
+#define NODE(c, at, w) vm_u32((c)->items + 4 * ((at) + (w)))
 
-static int ascii_ieq(const char *a, const char *b, size_t n)
+/* Check the node at word `at`; returns the word after it, or 0. */
+static uint32_t check_node(const struct vm_program *p, const struct vm_const *c,
+			   uint32_t at, int depth, int root)
 {
-	for (size_t i = 0; i < n; i++)
-		if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+	uint32_t kind, key, x;
+
+	if (depth > VM_PATTERN_MAX_NEST || c->count - at < 3)
+		return 0;
+	kind = NODE(c, at, 0);
+	key = NODE(c, at, 1);
+	x = NODE(c, at, 2);
+	/* Terms have keys, $or alternatives and the root have none. */
+	if (key != VM_NONE && !kind_is(p, key, VM_K_STRING))
+		return 0;
+	if ((root || kind == VM_PT_OR) && key != VM_NONE)
+		return 0;
+	at += 3;
+	if (kind == VM_PT_FIELD)
+		return key != VM_NONE && kind_is(p, x, VM_K_MATCHER) ? at : 0;
+	if ((kind != VM_PT_OBJ && kind != VM_PT_OR) || x == 0)
+		return 0;
+	for (uint32_t i = 0; i < x && at; i++) {
+		if (kind == VM_PT_OR && (c->count - at < 3 ||
+					 NODE(c, at, 0) != VM_PT_OBJ ||
+					 NODE(c, at, 1) != VM_NONE))
 			return 0;
-	return 1;
+		if (kind == VM_PT_OBJ && c->count - at >= 3 &&
+		    NODE(c, at, 0) != VM_PT_OR && NODE(c, at, 1) == VM_NONE)
+			return 0;
+		at = check_node(p, c, at, depth + 1, 0);
+	}
+	return at;
 }
 
-static int has_prefix(const char *s, size_t n, const struct vm_const *p,
-		      int ci)
+int vm_check_pattern(const struct vm_program *p, const struct vm_const *c,
+		     struct vm_error *err)
 {
-	if (p->len > n)
-		return 0;
-	return ci ? ascii_ieq(s, p->data, p->len)
-		  : memcmp(s, p->data, p->len) == 0;
+	if (c->count < 3 || NODE(c, 0, 0) != VM_PT_OBJ ||
+	    check_node(p, c, 0, 0, 1) != c->count) {
+		snprintf(err->msg, sizeof err->msg, "CONS section: pattern "
+			 "tree is malformed");
+		return -1;
+	}
+	return 0;
 }
 
-static int has_suffix(const char *s, size_t n, const struct vm_const *p,
-		      int ci)
+/* ---- comparisons --------------------------------------------------------- */
+
+static int has_prefix(const char *s, size_t n, const struct vm_const *p)
 {
-	if (p->len > n)
-		return 0;
-	return ci ? ascii_ieq(s + n - p->len, p->data, p->len)
-		  : memcmp(s + n - p->len, p->data, p->len) == 0;
+	return p->len <= n && memcmp(s, p->data, p->len) == 0;
+}
+
+static int has_suffix(const char *s, size_t n, const struct vm_const *p)
+{
+	return p->len <= n && memcmp(s + n - p->len, p->data, p->len) == 0;
 }
 
 /* `*` matches any run of characters; `\*` and `\\` are literal. The
@@ -165,6 +191,24 @@ static int wildcard(const char *s, size_t n, const char *w, size_t wn)
 	while (wi < wn && w[wi] == '*')
 		wi++;
 	return wi == wn;
+}
+
+/* Ignoring case is a regex the compiler wrote (see pattern.c). */
+static int ci_match(struct vm_exec *ex, const char *s, size_t n,
+		    const struct vm_const *re)
+{
+	int rc;
+
+	if (vm_charge(ex, 1 + n / 16) != 0)
+		return -1;
+	rc = pcre2_match(re->re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK,
+			 ex->md, ex->mctx);
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	return vm_reject(ex, VM_R_REGEX, "pattern match failed (PCRE2 error "
+			 "%d)", rc);
 }
 
 static int numeric_op(double v, uint32_t op, double bound)
@@ -204,33 +248,41 @@ static int in_cidr(const char *s, size_t n, const struct vm_const *net)
 	return 1;
 }
 
-/* Is any string of list `l` related to s by `test`? */
+/* Is string s related by `kind` to some string of list `l`? */
 static int any_in_list(struct vm_exec *ex, const struct vm_const *l,
-		       const char *s, size_t n, int kind)
+		       const char *s, size_t n, uint32_t kind)
 {
 	for (uint32_t i = 0; i < l->count; i++) {
 		const struct vm_const *c =
 			&ex->p->consts[vm_u32(l->items + 4 * i)];
-		int hit;
 
-		switch (kind) {
-		case VM_MATCH_BUT_PREFIX:
-			hit = has_prefix(s, n, c, 0);
-			break;
-		case VM_MATCH_BUT_SUFFIX:
-			hit = has_suffix(s, n, c, 0);
-			break;
-		case VM_MATCH_BUT_EQUALS_CI:
-			hit = c->len == n && ascii_ieq(s, c->data, n);
-			break;
-		default:
-			hit = wildcard(s, n, c->data, c->len);
-			break;
-		}
-		if (hit)
+		if (kind == VM_MATCH_BUT_PREFIX ? has_prefix(s, n, c) :
+		    kind == VM_MATCH_BUT_SUFFIX ? has_suffix(s, n, c) :
+		    wildcard(s, n, c->data, c->len))
 			return 1;
 	}
 	return 0;
+}
+
+/* anything-but a list of values: strings by bytes, numbers by value;
+ * a value of another type is never in the list. */
+static int but_values(struct vm_exec *ex, const struct vm_const *l,
+		      json_ref r, const char *s, size_t n)
+{
+	enum json_type t = json_type_of(&ex->doc, r);
+
+	for (uint32_t k = 0; k < l->count; k++) {
+		const struct vm_const *c =
+			&ex->p->consts[vm_u32(l->items + 4 * k)];
+
+		if (t == JSON_STRING && c->kind == VM_K_STRING &&
+		    c->len == n && memcmp(c->data, s, n) == 0)
+			return 0;
+		if (t == JSON_NUMBER && c->kind == VM_K_NUMBER &&
+		    json_number(&ex->doc, r) == c->num)
+			return 0;
+	}
+	return 1;
 }
 
 /* Does leaf value `r` satisfy entry `i` of matcher `m`? */
@@ -239,7 +291,7 @@ static int entry_matches(struct vm_exec *ex, const struct vm_const *m,
 {
 	const struct vm_program *p = ex->p;
 	struct json_doc *d = &ex->doc;
-	uint32_t kind = WORD(m, i, 0), a = WORD(m, i, 1);
+	uint32_t kind = WORD(m, i, 0), a = WORD(m, i, 1), b = WORD(m, i, 2);
 	enum json_type t = json_type_of(d, r);
 	const char *s = NULL;
 	size_t n = 0;
@@ -253,16 +305,13 @@ static int entry_matches(struct vm_exec *ex, const struct vm_const *m,
 	case VM_MATCH_EXACT:
 		return vm_value_is_const(ex, r, &p->consts[a]);
 	case VM_MATCH_PREFIX:
-	case VM_MATCH_PREFIX_CI:
-		return s && has_prefix(s, n, &p->consts[a],
-				       kind == VM_MATCH_PREFIX_CI);
+		return s && has_prefix(s, n, &p->consts[a]);
 	case VM_MATCH_SUFFIX:
+		return s && has_suffix(s, n, &p->consts[a]);
+	case VM_MATCH_PREFIX_CI:
 	case VM_MATCH_SUFFIX_CI:
-		return s && has_suffix(s, n, &p->consts[a],
-				       kind == VM_MATCH_SUFFIX_CI);
 	case VM_MATCH_EQUALS_CI:
-		return s && p->consts[a].len == n &&
-		       ascii_ieq(s, p->consts[a].data, n);
+		return s ? ci_match(ex, s, n, &p->consts[b]) : 0;
 	case VM_MATCH_WILDCARD:
 		return s && wildcard(s, n, p->consts[a].data,
 				     p->consts[a].len);
@@ -271,52 +320,56 @@ static int entry_matches(struct vm_exec *ex, const struct vm_const *m,
 	case VM_MATCH_NUMERIC: {
 		double v;
 
+		/* Numeric matching is documented for this range only. */
 		if (t != JSON_NUMBER)
 			return 0;
 		v = json_number(d, r);
-		return numeric_op(v, a & 0xFF, p->consts[WORD(m, i, 2)].num) &&
+		if (!(v >= -5.0e9 && v <= 5.0e9))
+			return 0;
+		return numeric_op(v, a & 0xFF, p->consts[b].num) &&
 		       ((a >> 8) == VM_NUM_NONE ||
 			numeric_op(v, a >> 8, p->consts[WORD(m, i, 3)].num));
 	}
-	case VM_MATCH_BUT_VALUES: {
-		const struct vm_const *l = &p->consts[a];
+	case VM_MATCH_BUT_VALUES:
+		return but_values(ex, &p->consts[a], r, s, n);
+	case VM_MATCH_BUT_EQUALS_CI: {
+		int hit;
 
-		for (uint32_t k = 0; k < l->count; k++) {
-			int eq = vm_value_is_const(
-				ex, r, &p->consts[vm_u32(l->items + 4 * k)]);
-
-			if (eq != 0)
-				return eq < 0 ? -1 : 0;
-		}
-		return 1;
+		if (s == NULL)
+			return 1;
+		hit = ci_match(ex, s, n, &p->consts[b]);
+		return hit < 0 ? -1 : !hit;
 	}
 	case VM_MATCH_BUT_PREFIX:
 	case VM_MATCH_BUT_SUFFIX:
-	case VM_MATCH_BUT_EQUALS_CI:
 	case VM_MATCH_BUT_WILDCARD:
-		return s && !any_in_list(ex, &p->consts[a], s, n, (int)kind);
+		return s == NULL || !any_in_list(ex, &p->consts[a], s, n, kind);
 	}
 	return 0;
 }
 
-int vm_match(struct vm_exec *ex, uint32_t path, const struct vm_const *m)
+/* A field's values (ex->set[first..first+count]) against its matcher.
+ * *pos: some value matches a test that needs a value (exists: true
+ * included); *neg: the field has no value and allows that (exists:
+ * false). Only leaves count: an object is not a value. */
+static int field(struct vm_exec *ex, const struct vm_const *m, uint32_t first,
+		 uint32_t count, int *pos, int *neg)
 {
 	struct json_doc *d = &ex->doc;
-	uint32_t first, count, leaves = 0;
+	uint32_t leaves = 0;
 
-	if (vm_load_path(ex, path, &first, &count) != 0)
-		return -1;
-	/* Only leaves count: an object is not a value a pattern compares. */
 	for (uint32_t i = 0; i < count; i++)
 		leaves += json_type_of(d, ex->set[first + i]) != JSON_OBJECT;
-
-	for (uint32_t e = 0; e < m->count; e++) {
+	*pos = *neg = 0;
+	for (uint32_t e = 0; e < m->count; e++)
+		if (WORD(m, e, 0) == VM_MATCH_EXISTS && WORD(m, e, 1) == 0)
+			*neg = leaves == 0;
+	for (uint32_t e = 0; e < m->count && !*pos; e++) {
 		if (WORD(m, e, 0) == VM_MATCH_EXISTS) {
-			if ((leaves > 0) == (WORD(m, e, 1) == 1))
-				return 1;
+			*pos = WORD(m, e, 1) == 1 && leaves > 0;
 			continue;
 		}
-		for (uint32_t i = 0; i < count; i++) {
+		for (uint32_t i = 0; i < count && !*pos; i++) {
 			json_ref r = ex->set[first + i];
 			int hit;
 
@@ -325,14 +378,230 @@ int vm_match(struct vm_exec *ex, uint32_t path, const struct vm_const *m)
 			if (vm_charge(ex, 1) != 0)
 				return -1;
 			hit = entry_matches(ex, m, e, r);
-			if (hit != 0)
-				return hit;
+			if (hit < 0)
+				return -1;
+			*pos = hit;
 		}
 	}
 	return 0;
 }
 
-/* ---- sampling ------------------------------------------------------------------ */
+int vm_match(struct vm_exec *ex, uint32_t path, const struct vm_const *m)
+{
+	uint32_t first, count;
+	int pos, neg;
+
+	if (vm_load_path(ex, path, &first, &count) != 0 ||
+	    field(ex, m, first, count, &pos, &neg) != 0)
+		return -1;
+	return pos || neg;
+}
+
+/* ---- patterns over arrays of objects ------------------------------------- */
+
+/* When an array lies on the way to a pattern object with several terms,
+ * the terms must hold in one element, as EventBridge matches arrays
+ * (event-ruler's array-consistent matching). The object holds when some
+ * element satisfies a combination of its terms with at least one field
+ * that needs a value ("positive"); a combination of exists: false fields
+ * only is judged over all elements at once, so that {"a": [{"exists":
+ * false}]} under an array still means that no element has an a. In a
+ * positive combination, exists: false means absent from that element.
+ * Tree nodes are word offsets into the PATTERN constant. */
+
+struct tree {
+	struct vm_exec *ex;
+	const struct vm_const *c;
+};
+
+/* The word after node `at` and its subtree. */
+static uint32_t skip(const struct tree *t, uint32_t at)
+{
+	uint32_t n = NODE(t->c, at, 0) == VM_PT_FIELD ? 0 : NODE(t->c, at, 2);
+
+	at += 3;
+	while (n--)
+		at = skip(t, at);
+	return at;
+}
+
+/* Push, for each object of set[from..to), its values under node `at`'s
+ * key (arrays crossed); objects only when `objects`. */
+static int under(const struct tree *t, uint32_t at, uint32_t from, uint32_t to,
+		 int objects)
+{
+	struct vm_exec *ex = t->ex;
+	const struct vm_const *key = &ex->p->consts[NODE(t->c, at, 1)];
+
+	for (uint32_t i = from; i < to; i++) {
+		uint32_t base = ex->set_len, f, n;
+
+		if (json_type_of(&ex->doc, ex->set[i]) != JSON_OBJECT)
+			continue;
+		if (vm_pattern_values(ex, ex->set[i], key->data, key->len, &f,
+				      &n) != 0)
+			return -1;
+		if (!objects)
+			continue;
+		ex->set_len = base;
+		for (uint32_t k = f; k < f + n; k++)
+			if (json_type_of(&ex->doc, ex->set[k]) == JSON_OBJECT)
+				ex->set[ex->set_len++] = ex->set[k];
+	}
+	return 0;
+}
+
+static int neg(const struct tree *t, uint32_t at, uint32_t from, uint32_t to);
+
+/* Negative-only combinations of the terms of OBJ `at`, with every
+ * absence judged over all the objects set[from..to). */
+static int neg_terms(const struct tree *t, uint32_t at, uint32_t from,
+		     uint32_t to)
+{
+	uint32_t n = NODE(t->c, at, 2);
+
+	at += 3;
+	while (n--) {
+		int r = neg(t, at, from, to);
+
+		if (r <= 0)
+			return r;
+		at = skip(t, at);
+	}
+	return 1;
+}
+
+static int neg(const struct tree *t, uint32_t at, uint32_t from, uint32_t to)
+{
+	struct vm_exec *ex = t->ex;
+	uint32_t kind = NODE(t->c, at, 0), base = ex->set_len;
+	int r = 0, p, q;
+
+	if (vm_charge(ex, 1) != 0)
+		return -1;
+	if (kind == VM_PT_OR) {
+		uint32_t n = NODE(t->c, at, 2), alt = at + 3;
+
+		for (; n-- && r == 0; alt = skip(t, alt))
+			r = neg_terms(t, alt, from, to);
+		return r;
+	}
+	if (under(t, at, from, to, kind == VM_PT_OBJ) != 0)
+		return -1;
+	if (kind == VM_PT_OBJ)
+		r = neg_terms(t, at, base, ex->set_len);
+	else if (field(ex, &ex->p->consts[NODE(t->c, at, 2)], base,
+		       ex->set_len - base, &p, &q) != 0)
+		r = -1;
+	else
+		r = q;
+	ex->set_len = base;
+	return r;
+}
+
+static int pos_obj(const struct tree *t, uint32_t at, json_ref m);
+
+/* An $or term at element m: some alternative holds positively (*p), or
+ * negatively with its absences judged in m (*n). */
+static int term_or(const struct tree *t, uint32_t at, json_ref m, int *p,
+		   int *n)
+{
+	struct vm_exec *ex = t->ex;
+	uint32_t k = NODE(t->c, at, 2), alt = at + 3, base = ex->set_len;
+	int r;
+
+	for (; k-- && !*p; alt = skip(t, alt)) {
+		r = pos_obj(t, alt, m);
+		if (r < 0)
+			return -1;
+		*p = r;
+		if (*n)
+			continue;
+		if (vm_set_push(ex, m) != 0)
+			return -1;
+		r = neg_terms(t, alt, base, base + 1);
+		ex->set_len = base;
+		if (r < 0)
+			return -1;
+		*n = r;
+	}
+	return 0;
+}
+
+/* Term `at` of an object at element m: does it hold through a positive
+ * combination (*p), through a negative-only one (*n)? */
+static int term(const struct tree *t, uint32_t at, json_ref m, int *p, int *n)
+{
+	struct vm_exec *ex = t->ex;
+	uint32_t kind = NODE(t->c, at, 0), base = ex->set_len;
+	int r;
+
+	*p = *n = 0;
+	if (kind == VM_PT_OR)
+		return term_or(t, at, m, p, n);
+	if (vm_set_push(ex, m) != 0 || under(t, at, base, base + 1, 0) != 0)
+		return -1;
+	if (kind == VM_PT_FIELD) {
+		r = field(ex, &ex->p->consts[NODE(t->c, at, 2)], base + 1,
+			  ex->set_len - base - 1, p, n);
+	} else {
+		r = 0;
+		for (uint32_t i = base + 1; i < ex->set_len && r == 0; i++)
+			if (json_type_of(&ex->doc, ex->set[i]) == JSON_OBJECT)
+				r = pos_obj(t, at, ex->set[i]);
+		*p = r == 1;
+		if (r >= 0)
+			r = neg(t, at, base, base + 1);
+		*n = r == 1;
+	}
+	ex->set_len = base;
+	return r < 0 ? -1 : 0;
+}
+
+/* Does a positive combination of OBJ `at`'s terms hold at element m? */
+static int pos_obj(const struct tree *t, uint32_t at, json_ref m)
+{
+	uint32_t n = NODE(t->c, at, 2);
+	int any = 0, p, q;
+
+	if (vm_charge(t->ex, 1) != 0)
+		return -1;
+	at += 3;
+	while (n--) {
+		if (term(t, at, m, &p, &q) != 0)
+			return -1;
+		if (!p && !q)
+			return 0;
+		any |= p;
+		at = skip(t, at);
+	}
+	return any;
+}
+
+int vm_match_pattern(struct vm_exec *ex, uint32_t path,
+		     const struct vm_const *c)
+{
+	struct tree t = { ex, c };
+	uint32_t first, count, base = ex->set_len;
+	int r = 0;
+
+	if (vm_load_path(ex, path, &first, &count) != 0)
+		return -1;
+	for (uint32_t i = first; i < first + count && r == 0; i++)
+		if (json_type_of(&ex->doc, ex->set[i]) == JSON_OBJECT)
+			r = pos_obj(&t, 0, ex->set[i]);
+	if (r == 0) {
+		/* Judge absences over all the objects at the path. */
+		for (uint32_t i = first; i < first + count && r == 0; i++)
+			r = vm_set_push(ex, ex->set[i]);
+		if (r == 0)
+			r = neg_terms(&t, 0, base, ex->set_len);
+	}
+	ex->set_len = base;
+	return r;
+}
+
+/* ---- sampling ------------------------------------------------------------ */
 
 /* Keep an event when XXH3-64 (seed 0) of its key's UTF-8 bytes, modulo
  * 10000, is below rate x 100. The key is the first string value found at

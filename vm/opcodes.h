@@ -12,6 +12,7 @@
  *   k  constant, any kind      s  string constant    S  string constant or none
  *   n  number constant         l  list constant      L  path-list constant
  *   r  regex constant          m  matcher constant   u  unsigned immediate
+ *   t  pattern-tree constant
  *   e  what to do with a value of the wrong type: 0 reject, 1 null, 2 delete
  *
  * X(NAME, operands, pops, pushes, meaning). Pops and pushes are stack slot
@@ -50,6 +51,10 @@
 	X(MATCHES, "r", "v", "b", "some string value matches regex r")	\
 	X(MATCH, "pm", "", "b",						\
 	  "event-pattern field test: values at p against matcher m")	\
+	X(ARRAYS, "p", "", "b",						\
+	  "true if looking up pattern path p crosses an array")		\
+	X(PATTERN, "pt", "", "b",					\
+	  "pattern object t at path p, its fields in one element")	\
 	X(SAMPLE, "nL", "", "b",					\
 	  "first string at paths L hashes into the n% sample")		\
 	/* actions: run with an empty stack */				\

@@ -11,7 +11,7 @@
 
 #include "exec.h"
 
-static int push_node(struct vm_exec *ex, json_ref r)
+int vm_set_push(struct vm_exec *ex, json_ref r)
 {
 	if (ex->set_len == ex->set_cap)
 		return vm_reject(ex, VM_R_TOO_MANY, "a path selected more "
@@ -28,7 +28,8 @@ static int push_crossing_arrays(struct vm_exec *ex, json_ref r)
 	json_ref c;
 
 	if (json_type_of(d, r) != JSON_ARRAY)
-		return push_node(ex, r);
+		return vm_set_push(ex, r);
+	ex->crossed = 1;
 	/* Walk the array's subtree of nested arrays without recursion. */
 	c = json_first(d, r);
 	while (c) {
@@ -38,7 +39,7 @@ static int push_crossing_arrays(struct vm_exec *ex, json_ref r)
 			c = json_first(d, c);
 			continue;
 		}
-		if (json_type_of(d, c) != JSON_ARRAY && push_node(ex, c) != 0)
+		if (json_type_of(d, c) != JSON_ARRAY && vm_set_push(ex, c) != 0)
 			return -1;
 		while (c != r && json_next(d, c) == 0)
 			c = d->nodes[c].parent;
@@ -56,7 +57,7 @@ static int push_descendants(struct vm_exec *ex, json_ref top)
 	json_ref c = top;
 
 	for (;;) {
-		if (vm_charge(ex, 1) != 0 || push_node(ex, c) != 0)
+		if (vm_charge(ex, 1) != 0 || vm_set_push(ex, c) != 0)
 			return -1;
 		if (json_first(d, c)) {
 			c = json_first(d, c);
@@ -97,22 +98,22 @@ static int step(struct vm_exec *ex, const struct vm_path *path,
 			return 0;
 		}
 		c = json_member_stable(d, r, seg->name, seg->len);
-		return c ? push_node(ex, c) : 0;
+		return c ? vm_set_push(ex, c) : 0;
 	case VM_SEG_INDEX:
 		c = json_element(d, r, seg->index);
-		return c ? push_node(ex, c) : 0;
+		return c ? vm_set_push(ex, c) : 0;
 	case VM_SEG_ELEMENTS:
 		if (json_type_of(d, r) != JSON_ARRAY)
 			return 0;
 		for (c = json_first(d, r); c; c = json_next(d, c))
-			if (push_node(ex, c) != 0)
+			if (vm_set_push(ex, c) != 0)
 				return -1;
 		return 0;
 	case VM_SEG_MEMBERS:
 		if (json_type_of(d, r) != JSON_OBJECT)
 			return 0;
 		for (c = json_first(d, r); c; c = json_next(d, c))
-			if (push_node(ex, c) != 0)
+			if (vm_set_push(ex, c) != 0)
 				return -1;
 		return 0;
 	case VM_SEG_DEEP:
@@ -126,7 +127,9 @@ int vm_select(struct vm_exec *ex, const struct vm_path *path,
 {
 	uint32_t base = ex->set_len, cur = base, end;
 
-	if (push_node(ex, ex->doc.root) != 0)
+	ex->lookups++;
+	ex->crossed = 0;
+	if (vm_set_push(ex, ex->doc.root) != 0)
 		return -1;
 	end = ex->set_len;
 	for (uint32_t s = 0; s < nsegs && cur < end; s++) {
@@ -157,6 +160,18 @@ int vm_select(struct vm_exec *ex, const struct vm_path *path,
 	*first = base;
 	*count = end - cur;
 	ex->set_len = base + *count;
+	return 0;
+}
+
+int vm_pattern_values(struct vm_exec *ex, json_ref obj, const char *name,
+		      size_t len, uint32_t *first, uint32_t *count)
+{
+	json_ref c = json_member(&ex->doc, obj, name, len);
+
+	*first = ex->set_len;
+	if (vm_charge(ex, 1) != 0 || (c && push_crossing_arrays(ex, c) != 0))
+		return -1;
+	*count = ex->set_len - *first;
 	return 0;
 }
 

@@ -128,6 +128,10 @@ static inline uint32_t vm_u32(const unsigned char *p)
 int vm_check_matcher(const struct vm_program *p, const struct vm_const *c,
 		     struct vm_error *err);
 
+/* Check a PATTERN constant's tree (match.c): called by vm_load. */
+int vm_check_pattern(const struct vm_program *p, const struct vm_const *c,
+		     struct vm_error *err);
+
 /* Verify the program's code (verify.c): called by vm_load. */
 int vm_verify(struct vm_program *p, struct vm_error *err);
 

@@ -170,6 +170,10 @@ static int check_operands(struct verifier *v, uint32_t pc)
 			if (want_const(v, pc, x, VM_K_MATCHER, "a matcher"))
 				return -1;
 			break;
+		case 't':
+			if (want_const(v, pc, x, VM_K_PATTERN, "a pattern"))
+				return -1;
+			break;
 		case 'j':
 			if (x >= p->code_len - next ||
 			    !v->starts[next + x])
@@ -191,8 +195,11 @@ static int check_operands(struct verifier *v, uint32_t pc)
 
 	switch (op) {
 	case OP_MATCH:
+	case OP_ARRAYS:
+	case OP_PATTERN:
 		if (p->paths[a[0]].mode != VM_PATH_PATTERN)
-			return vfail(v, pc, "MATCH needs a pattern path");
+			return vfail(v, pc, "%s needs a pattern path",
+				     vm_opinfo[op].name);
 		break;
 	case OP_SET:
 		if (!writable(&p->paths[a[0]]))
@@ -232,7 +239,8 @@ static int check_operands(struct verifier *v, uint32_t pc)
 	}
 	for (size_t i = 0; kinds[i]; i++)
 		if (kinds[i] == 'p' && p->paths[a[i]].mode ==
-		    VM_PATH_PATTERN && op != OP_MATCH)
+		    VM_PATH_PATTERN && op != OP_MATCH && op != OP_ARRAYS &&
+		    op != OP_PATTERN)
 			return vfail(v, pc, "pattern path outside MATCH");
 	return 0;
 }

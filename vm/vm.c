@@ -166,7 +166,7 @@ void vm_changed(struct vm_exec *ex, enum vm_opcode op, json_ref r,
 	ex->trace(ex->trace_ctx, &t);
 }
 
-/* ---- comparing values ------------------------------------------------------ */
+/* ---- comparing values ---------------------------------------------------- */
 
 /* A scalar to compare: from the event or from the program. */
 struct item {
@@ -390,6 +390,7 @@ int vm_load_path(struct vm_exec *ex, uint32_t path, uint32_t *first,
 			      &c->count) != 0)
 			return -1;
 		c->gen = ex->gen;
+		c->crossed = ex->crossed;
 	}
 	*first = c->first;
 	*count = c->count;
@@ -516,14 +517,25 @@ static int execute(struct vm_exec *ex)
 			sp[-1].b = (uint8_t)r;
 			break;
 		case OP_MATCH:
-			r = vm_match(ex, vm_u32(ops),
-				     &p->consts[vm_u32(ops + 4)]);
+		case OP_PATTERN:
+			r = (op == OP_MATCH ? vm_match : vm_match_pattern)
+				(ex, vm_u32(ops), &p->consts[vm_u32(ops + 4)]);
 			if (r < 0)
 				return -1;
 			sp->kind = VAL_BOOL;
 			sp->b = (uint8_t)r;
 			sp++;
 			break;
+		case OP_ARRAYS: {
+			uint32_t first, count;
+
+			if (vm_load_path(ex, vm_u32(ops), &first, &count) != 0)
+				return -1;
+			sp->kind = VAL_BOOL;
+			sp->b = ex->cache[vm_u32(ops)].crossed;
+			sp++;
+			break;
+		}
 		case OP_SAMPLE:
 			r = vm_sample(ex, &p->consts[vm_u32(ops)],
 				      &p->consts[vm_u32(ops + 4)]);
@@ -583,11 +595,16 @@ static int execute(struct vm_exec *ex)
 		if (ex->doc.failed)
 			return vm_doc_failed(ex);
 
-		/* With the stack empty no selection is live any more: the
-		 * scratch space can be reused. */
-		if (sp == ex->stack && ex->set_len > 0) {
+		/* With the stack empty only cached look-ups live in the
+		 * scratch space. They stay valid until the event changes;
+		 * then, or when they fill a quarter of it, the space is
+		 * reused. */
+		if (sp == ex->stack && ex->set_len > 0 &&
+		    (ex->set_gen != ex->gen || ex->set_len > ex->set_cap / 4)) {
+			if (ex->set_gen == ex->gen)
+				ex->gen++;
 			ex->set_len = 0;
-			ex->gen++;
+			ex->set_gen = ex->gen;
 		}
 		pc = next;
 	}
@@ -624,6 +641,7 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 	ex->pc = 0;
 	ex->set_len = 0;
 	ex->gen++;
+	ex->set_gen = ex->gen;
 
 	e = json_parse(&ex->doc, event, len,
 		       (ex->p->flags & VM_META_CANONICAL) != 0, ex->lim.lazy);

@@ -181,8 +181,10 @@ static const struct {
 	  "2:33: numeric compares with a JSON number" },
 	{ "policy \"p\"\nselect {\"a\": [[1]]}", "2:15: a pattern value "
 	  "cannot be an array inside the field's array" },
-	{ "policy \"p\"\nselect {\"a\": [1], \"b\": {}}", "2:24: an empty "
-	  "object matches nothing: name at least one field" },
+	{ "policy \"p\"\nselect {\"a\": [1], \"b\": {}}", "2:24: empty "
+	  "objects are not allowed" },
+	/* Bug: {} was taken as "match everything"; EventBridge refuses it. */
+	{ "policy \"p\"\nselect {}", "2:8: empty objects are not allowed" },
 	{ "policy \"p\"\ndrop when .a", "2:13: expected a comparison (==, "
 	  "!=, <, <=, >, >=, in, matches) before end of file" },
 	{ "policy \"p\"\nmask .a keep last 2 keep last 3", "2:21: 'keep last' "

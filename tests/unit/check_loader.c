@@ -194,10 +194,57 @@ static void v_bad_matcher(struct asm_prog *a)
 	cc_op(&a->e, OP_HALT);
 }
 
+/* A PATTERN tree: the root OBJ with one FIELD k, its words given. */
+static void pattern_tree(struct asm_prog *a, uint32_t root_key,
+			 uint32_t nkids, uint32_t field_kind)
+{
+	uint32_t m[4] = { VM_MATCH_EXISTS, 1, VM_NONE, VM_NONE };
+	uint32_t k = cc_string(&a->e, "k", 1);
+	uint32_t w[6] = { VM_PT_OBJ, root_key, nkids, field_kind, k,
+			  cc_words(&a->e, VM_K_MATCHER, m, 1) };
+
+	cc_op(&a->e, OP_PATTERN, a->ppath, cc_words(&a->e, VM_K_PATTERN, w,
+						     6));
+	cc_op(&a->e, OP_JUMP_IF_FALSE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_tree_ok(struct asm_prog *a)
+{
+	pattern_tree(a, VM_NONE, 1, VM_PT_FIELD);
+}
+
+static void v_tree_root_key(struct asm_prog *a)
+{
+	pattern_tree(a, a->str, 1, VM_PT_FIELD);
+}
+
+static void v_tree_count(struct asm_prog *a)
+{
+	pattern_tree(a, VM_NONE, 2, VM_PT_FIELD);
+}
+
+static void v_tree_kind(struct asm_prog *a)
+{
+	pattern_tree(a, VM_NONE, 1, 9);
+}
+
+static void v_tree_path(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_ARRAYS, a->path);
+	cc_op(&a->e, OP_JUMP_IF_FALSE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
 static const struct {
 	void (*build)(struct asm_prog *);
 	const char *message;
 } rejects[] = {
+	{ v_tree_ok, "" },
+	{ v_tree_root_key, "CONS section: pattern tree is malformed" },
+	{ v_tree_count, "CONS section: pattern tree is malformed" },
+	{ v_tree_kind, "CONS section: pattern tree is malformed" },
+	{ v_tree_path, "code, pc 0: ARRAYS needs a pattern path" },
 	{ v_unknown, "code, pc 0: unknown opcode 0xee" },
 	{ v_truncated, "code, pc 0: DROP is truncated" },
 	{ v_path_range, "code, pc 0: path 99 out of range" },
