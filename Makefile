@@ -15,7 +15,9 @@
 
 CC ?= cc
 PREFIX ?= /usr/local
-SHARED ?= ../shared
+# The project's reference material (bench, corpora, samples): beside the
+# checkout, as in the workplace and in CI, unless SHARED says otherwise.
+SHARED ?= $(firstword $(wildcard ../shared /work/shared) ../shared)
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
