@@ -29,7 +29,7 @@ int cc_compile_text(struct dsl_ctx *ctx, const char *name, const char *text,
 int cc_compile_pattern(struct dsl_ctx *ctx, const char *name,
 		       const char *text, size_t len, struct buf *out);
 
-/* ---- between the compiler's own stages ------------------------------------ */
+/* ---- between the compiler's own stages ----------------------------------- */
 
 struct cc_param {
 	const struct dsl_stmt *decl;

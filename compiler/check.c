@@ -175,7 +175,7 @@ static void check_target(struct cc *c, const struct dsl_path *p,
 		    "indexes only, no [*] or .*", action);
 }
 
-/* ---- expressions ------------------------------------------------------------ */
+/* ---- expressions --------------------------------------------------------- */
 
 static int regex_flags(struct cc *c, const struct dsl_regex *re,
 		       uint32_t *opts)
@@ -294,7 +294,7 @@ static void check_expr(struct cc *c, const struct dsl_expr *e)
 	}
 }
 
-/* ---- options -------------------------------------------------------------- */
+/* ---- options ------------------------------------------------------------- */
 
 static const char *opt_name(enum dsl_opt_kind k)
 {
@@ -493,7 +493,7 @@ static void check_truncate(struct cc *c, const struct dsl_stmt *s)
 	}
 }
 
-/* ---- statements ------------------------------------------------------------- */
+/* ---- statements ---------------------------------------------------------- */
 
 static void check_stmts(struct cc *c, const struct dsl_list *stmts,
 			int top);

@@ -355,7 +355,7 @@ void cc_patch(struct cc_emit *e, uint32_t jump_pc, uint32_t target)
 	w[3] = (unsigned char)(off >> 24);
 }
 
-/* ---- the file ------------------------------------------------------------- */
+/* ---- the file ------------------------------------------------------------ */
 
 static void section(struct buf *out, uint32_t tag, const struct buf *body)
 {

@@ -71,7 +71,7 @@ static uint32_t path_list(struct lower *l, const struct dsl_list *paths)
 	return k;
 }
 
-/* ---- conditions -------------------------------------------------------------- */
+/* ---- conditions ---------------------------------------------------------- */
 
 static void operand(struct lower *l, const struct dsl_expr *e)
 {
@@ -150,7 +150,7 @@ static void condition(struct lower *l, const struct dsl_expr *e)
 	}
 }
 
-/* ---- statements ----------------------------------------------------------------- */
+/* ---- statements ---------------------------------------------------------- */
 
 static const struct dsl_opt *find_opt(const struct dsl_stmt *s,
 				      enum dsl_opt_kind k)

@@ -34,7 +34,7 @@ struct dsl_list {
 
 int dsl_list_push(struct dsl_arena *a, struct dsl_list *l, void *item);
 
-/* ---- JSON literals (values, event patterns) ---------------------------- */
+/* ---- JSON literals (values, event patterns) ------------------------------ */
 
 enum dsl_json_kind {
 	DJ_NULL,
@@ -59,7 +59,7 @@ struct dsl_json {
 	struct dsl_list items;	/* array elements or object members */
 };
 
-/* ---- paths ---------------------------------------------------------------- */
+/* ---- paths --------------------------------------------------------------- */
 
 enum dsl_seg_kind {
 	SEG_KEY,		/* .name or ."quoted" or ["quoted"] */
@@ -83,7 +83,7 @@ struct dsl_path {
 	struct dsl_span span;
 };
 
-/* ---- expressions ------------------------------------------------------------ */
+/* ---- expressions --------------------------------------------------------- */
 
 enum dsl_expr_kind {
 	EX_OR,
@@ -119,7 +119,7 @@ struct dsl_expr {
 	char *name;		/* EX_PARAM */
 };
 
-/* ---- statements ------------------------------------------------------------- */
+/* ---- statements ---------------------------------------------------------- */
 
 enum dsl_stmt_kind {
 	ST_POLICY,		/* policy "name" */

@@ -75,7 +75,7 @@ void json_doc_free(struct json_doc *d)
 	d->arena = NULL;
 }
 
-/* ---- errors, nodes and arena ------------------------------------------ */
+/* ---- errors, nodes and arena --------------------------------------------- */
 
 static enum json_error fail(struct json_doc *d, enum json_error e,
 			    const char *at, const char *msg)
@@ -117,7 +117,7 @@ static char *arena_alloc(struct json_doc *d, size_t n, uint32_t *off)
 	return p;
 }
 
-/* ---- UTF-8 and strings ------------------------------------------------- */
+/* ---- UTF-8 and strings --------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0.
  * Ranges per RFC 3629 section 4: no overlongs, no surrogates, <= U+10FFFF. */
@@ -542,7 +542,7 @@ static int escaped_equals(const char *raw, size_t rawlen, const char *key,
 	return k == keylen;
 }
 
-/* ---- the parser --------------------------------------------------------- */
+/* ---- the parser ---------------------------------------------------------- */
 
 static inline const unsigned char *skip_ws(const unsigned char *p,
 					   const unsigned char *end)
@@ -934,7 +934,7 @@ enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 	return e;
 }
 
-/* ---- duplicate keys ----------------------------------------------------- */
+/* ---- duplicate keys ------------------------------------------------------ */
 
 struct key_entry {
 	uint64_t hash;
@@ -1168,7 +1168,7 @@ double json_number(const struct json_doc *d, json_ref r)
 	return v;
 }
 
-/* ---- edits -------------------------------------------------------------- */
+/* ---- edits --------------------------------------------------------------- */
 
 void json_touch(struct json_doc *d, json_ref r)
 {
@@ -1443,7 +1443,7 @@ int json_rename(struct json_doc *d, json_ref r, const char *key,
 	return 0;
 }
 
-/* ---- the printer -------------------------------------------------------- */
+/* ---- the printer --------------------------------------------------------- */
 
 static void write_key(const struct json_doc *d, json_ref r, struct buf *out)
 {

@@ -108,7 +108,7 @@ static int rd_end(struct reader *r)
 	return r->failed ? -1 : 0;
 }
 
-/* ---- constants ---------------------------------------------------------- */
+/* ---- constants ----------------------------------------------------------- */
 
 static const char *const_kind_name(uint8_t k)
 {

@@ -16,7 +16,7 @@
 
 #define WORD(c, i, w) vm_u32((c)->items + 16 * (i) + 4 * (w))
 
-/* ---- loading-time checks ----------------------------------------------- */
+/* ---- loading-time checks ------------------------------------------------- */
 
 static int kind_is(const struct vm_program *p, uint32_t k, uint8_t kind)
 {

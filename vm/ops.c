@@ -20,7 +20,7 @@
 
 #define OPERAND(ops, i) vm_u32((ops) + 4 * (i))
 
-/* ---- setting values ------------------------------------------------------- */
+/* ---- setting values ------------------------------------------------------ */
 
 /* Give node `r` the value of constant `c`. */
 static int set_const(struct vm_exec *ex, json_ref r, const struct vm_const *c)
@@ -210,7 +210,7 @@ int vm_op_replace(struct vm_exec *ex, const unsigned char *ops)
 	return 0;
 }
 
-/* ---- removing values -------------------------------------------------------- */
+/* ---- removing values ----------------------------------------------------- */
 
 int vm_op_delete(struct vm_exec *ex, const unsigned char *ops)
 {
@@ -338,7 +338,7 @@ int vm_op_keep(struct vm_exec *ex, const unsigned char *ops)
 	return 0;
 }
 
-/* ---- string transforms ---------------------------------------------------------- */
+/* ---- string transforms --------------------------------------------------- */
 
 /* Rewrite `s` into ex->tmp. Returns 0 (done), 1 (the value does not fit
  * the operator: apply the `else` mode) or -1 (rejected). */
@@ -600,7 +600,7 @@ int vm_op_replace_re(struct vm_exec *ex, const unsigned char *ops)
 			   do_replace_re);
 }
 
-/* ---- IP addresses ----------------------------------------------------------- */
+/* ---- IP addresses -------------------------------------------------------- */
 
 int vm_parse_ip(const char *s, size_t len, unsigned char addr[16])
 {

@@ -375,7 +375,7 @@ static int matches(struct vm_exec *ex, const struct vm_val *a,
 	return 0;
 }
 
-/* ---- the loop ----------------------------------------------------------- */
+/* ---- the loop ------------------------------------------------------------ */
 
 int vm_load_path(struct vm_exec *ex, uint32_t path, uint32_t *first,
 		 uint32_t *count)

@@ -23,7 +23,7 @@ scrub_program *cli_open_policy(const char *path, char **params,
 int cli_number(const char *opt, const char *text, uint64_t max,
 	       uint64_t *out);
 
-/* ---- NDJSON input ------------------------------------------------------ */
+/* ---- NDJSON input -------------------------------------------------------- */
 
 struct ndjson {
 	int fd;
@@ -46,7 +46,7 @@ void ndjson_close(struct ndjson *r);
 int ndjson_next(struct ndjson *r, const char **line, size_t *len,
 		int *too_long);
 
-/* ---- output --------------------------------------------------------------- */
+/* ---- output -------------------------------------------------------------- */
 
 struct output {
 	int fd;

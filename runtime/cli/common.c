@@ -148,7 +148,7 @@ fail:
 	return NULL;
 }
 
-/* ---- NDJSON input ---------------------------------------------------------- */
+/* ---- NDJSON input -------------------------------------------------------- */
 
 int ndjson_open(struct ndjson *r, const char *path, size_t max_line)
 {
@@ -244,7 +244,7 @@ int ndjson_next(struct ndjson *r, const char **line, size_t *len,
 	}
 }
 
-/* ---- output ----------------------------------------------------------------- */
+/* ---- output -------------------------------------------------------------- */
 
 int output_open(struct output *o, const char *path)
 {

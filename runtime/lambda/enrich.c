@@ -132,7 +132,7 @@ static void emit(struct run *x, const struct scrub_result *r)
 			   (unsigned long long)cfg->max_response, x->who);
 }
 
-/* ---- Kinesis records ---------------------------------------------------- */
+/* ---- Kinesis records ----------------------------------------------------- */
 
 static json_ref member(struct json_doc *d, json_ref obj, const char *key)
 {
@@ -215,7 +215,7 @@ static int record_data(struct run *x, json_ref rec, const char **ev,
 	return 0;
 }
 
-/* ---- the batch ---------------------------------------------------------- */
+/* ---- the batch ----------------------------------------------------------- */
 
 static void run_record(struct run *x, json_ref rec)
 {

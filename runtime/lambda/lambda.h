@@ -33,7 +33,7 @@
 /* Stop before a record when the deadline is closer than this. */
 #define LAM_DEADLINE_MARGIN_MS 50
 
-/* ---- logs.c ------------------------------------------------------------- */
+/* ---- logs.c -------------------------------------------------------------- */
 
 enum lam_level { LAM_ERROR, LAM_WARN, LAM_INFO, LAM_DEBUG };
 
@@ -69,7 +69,7 @@ struct lam_batch {
 void lam_emf(const struct lam_log *lg, const char *policy,
 	     const char *request_id, const struct lam_batch *b);
 
-/* ---- config.c ----------------------------------------------------------- */
+/* ---- config.c ------------------------------------------------------------ */
 
 struct lam_config {
 	const char *api;	/* AWS_LAMBDA_RUNTIME_API, host:port */
@@ -91,7 +91,7 @@ struct lam_init_error {
 scrub_program *lam_configure(struct lam_config *cfg, struct lam_log *lg,
 			     struct lam_init_error *e);
 
-/* ---- rapi.c ------------------------------------------------------------- */
+/* ---- rapi.c -------------------------------------------------------------- */
 
 struct lam_rapi {
 	CURL *curl;
@@ -132,7 +132,7 @@ enum lam_rapi_status lam_rapi_init_error(struct lam_rapi *r,
 					 const char *type,
 					 const char *message);
 
-/* ---- enrich.c ----------------------------------------------------------- */
+/* ---- enrich.c ------------------------------------------------------------ */
 
 struct lam_enricher {
 	const struct lam_config *cfg;

@@ -116,7 +116,7 @@ void lam_log(const struct lam_log *lg, enum lam_level level,
 	buf_free(&b);
 }
 
-/* ---- embedded metric format --------------------------------------------- */
+/* ---- embedded metric format ---------------------------------------------- */
 
 static const char *const base_metrics[][2] = {
 	{ "Records", "Count" }, { "Emitted", "Count" },

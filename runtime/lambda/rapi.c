@@ -37,7 +37,7 @@ void lam_rapi_free(struct lam_rapi *r)
 	r->curl = NULL;
 }
 
-/* ---- the invocation's headers ------------------------------------------- */
+/* ---- the invocation's headers -------------------------------------------- */
 
 /* Copy the value of header `name` from one header line into `out`, if the
  * line is that header and its value fits and uses only `ok` characters.
@@ -117,7 +117,7 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 	return n * size;
 }
 
-/* ---- calls -------------------------------------------------------------- */
+/* ---- calls --------------------------------------------------------------- */
 
 static void setup(struct lam_rapi *r, const char *url)
 {

@@ -296,7 +296,7 @@ START_TEST(test_encode)
 }
 END_TEST
 
-/* ---- JSONTestSuite ------------------------------------------------------ */
+/* ---- JSONTestSuite ------------------------------------------------------- */
 
 static size_t b64decode(const char *s, size_t n, unsigned char *out)
 {
