@@ -538,7 +538,7 @@ static void check_truncate(struct cc *c, const struct dsl_stmt *s)
 	}
 }
 
-/* ---- detectors and whole-value operators -------------------------------------- */
+/* ---- detectors and whole-value operators ------------------------- */
 
 /* `using NAME, ...`: detectors and groups, each known. */
 static void check_using(struct cc *c, const struct dsl_stmt *s)
@@ -598,6 +598,19 @@ static void check_redact_with(struct cc *c, const struct dsl_stmt *s)
 		allowed = O(OPT_KEEP_FIRST) | O(OPT_KEEP_LAST);
 	if (word && strcmp(word, "pseudonym") == 0)
 		allowed = O(OPT_LENGTH);
+	/* The numbers of one kind of replacement, given to another. */
+	for (size_t i = 0; i < s->opts.n; i++) {
+		const struct dsl_opt *o = s->opts.items[i];
+
+		if (o->kind != OPT_KEEP_FIRST && o->kind != OPT_KEEP_LAST &&
+		    o->kind != OPT_LENGTH)
+			continue;
+		if (!(allowed & O(o->kind)))
+			err(c, o->span, "option", "'%s' goes with 'with %s'",
+			    opt_name(o->kind), o->kind == OPT_LENGTH
+			    ? "pseudonym" : "mask");
+		allowed |= O(o->kind);
+	}
 	only_opts(c, s, O(OPT_USING) | O(OPT_WITH) | O(OPT_KEYS) |
 		  O(OPT_ELSE) | allowed);
 }
@@ -629,8 +642,8 @@ static void check_step(struct cc *c, const struct dsl_stmt *s,
 
 	only_opts(c, s, O(k) | O(OPT_ELSE));
 	if (o == NULL) {
-		err(c, s->kw, "option", "%s needs a step: '%s %s 10'",
-		    dsl_stmt_keyword(s->kind), dsl_stmt_keyword(s->kind),
+		err(c, s->kw, "option", "%s needs a step, such as '%s 10'",
+		    dsl_stmt_keyword(s->kind),
 		    k == OPT_TO_NUMBER ? "to" : "by");
 		return;
 	}

@@ -470,7 +470,10 @@ names:
 		memset(&$$, 0, sizeof $$);
 		push(ps, &$$, json(ps, DJ_STRING, @1, $1));
 	}
-	| names ',' IDENT	{ $$ = $1; push(ps, &$$, json(ps, DJ_STRING, @3, $3)); }
+	| names ',' IDENT {
+		$$ = $1;
+		push(ps, &$$, json(ps, DJ_STRING, @3, $3));
+	}
 	;
 
 /* to /24  or  to /24, /64: the prefix lengths, kept as a JSON array. */

@@ -41,6 +41,7 @@ for t in "$BUILD"/tests/check_*; do
 done
 run e2e tests/e2e/run.sh "$BUILD"
 run diagnostics tests/diag/run.sh "$BUILD"
+run detect tests/detect/run.sh "$BUILD"
 run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
 
 echo "$passed passed, $failed failed${failures:+ (}${failures# }${failures:+)}"

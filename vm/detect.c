@@ -45,7 +45,7 @@
 	"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])"
 
 #define RE_AWS_SECRET_ACCESS_KEY					\
-	"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+	"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
 
 #define RE_SLACK_TOKEN							\
 	"(?<![A-Za-z0-9_-])(?:xox[abposr]-(?:[0-9]++-)++[A-Za-z0-9]++"	\
@@ -132,7 +132,7 @@
 	"(?<![A-Za-z0-9_.]|[A-Za-z]/)" IPV4				\
 	"(?:/(?:3[0-2]|[12][0-9]|[0-9]))?(?![A-Za-z0-9_])"
 
-/* ---- the table ------------------------------------------------------------ */
+/* ---- the table ---------------------------------------------------------- */
 
 enum { G_PII = 1, G_SECRETS = 2 };
 
@@ -160,8 +160,10 @@ enum { G_PII = 1, G_SECRETS = 2 };
 	X(IBAN, "iban", G_PII, RE_IBAN, vm_valid_iban, vm_fake_iban)	\
 	X(CREDIT_CARD, "credit_card", G_PII, RE_CREDIT_CARD,		\
 	  vm_valid_card, vm_fake_card)					\
-	X(CA_SIN, "ca_sin", G_PII, RE_CA_SIN, vm_valid_sin, vm_fake_sin)	\
-	X(US_SSN, "us_ssn", G_PII, RE_US_SSN, vm_valid_ssn, vm_fake_ssn)	\
+	X(CA_SIN, "ca_sin", G_PII, RE_CA_SIN, vm_valid_sin,		\
+	  vm_fake_sin)							\
+	X(US_SSN, "us_ssn", G_PII, RE_US_SSN, vm_valid_ssn,		\
+	  vm_fake_ssn)							\
 	X(UK_NINO, "uk_nino", G_PII, RE_UK_NINO, vm_valid_nino,		\
 	  vm_fake_nino)							\
 	X(PHONE, "phone", G_PII, RE_PHONE, vm_valid_phone, vm_fake_phone) \
@@ -280,7 +282,7 @@ void vm_detect_describe(uint32_t set, struct buf *out)
 	}
 }
 
-/* ---- compiled sets and scanning --------------------------------------------- */
+/* ---- compiled sets and scanning ----------------------------------------- */
 
 struct vm_dset {
 	uint32_t set;

@@ -94,7 +94,9 @@ int vm_load_path(struct vm_exec *ex, uint32_t path, uint32_t *first,
 
 /* Rewrite the text `s` of one value into ex->tmp. Returns 0 (done), 1
  * (the value does not fit the operator: the reason is in ex->tmp, see
- * vm_mismatch, and the `else` mode applies) or -1 (rejected). */
+ * vm_mismatch, and the `else` mode applies), 2 (the same, but the value
+ * counts as another type: passed over under a wildcard) or -1
+ * (rejected). */
 typedef int (*vm_value_fn)(struct vm_exec *ex, const unsigned char *ops,
 			   const char *s, size_t len, void *ctx);
 

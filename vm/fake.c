@@ -215,7 +215,7 @@ void vm_fake_phone(struct buf *out, const char *s, size_t len,
 	fill_digits(out, s, len, d, k, r);
 }
 
-/* ---- network addresses ----------------------------------------------------- */
+/* ---- network addresses -------------------------------------------------- */
 
 /* The zone and prefix length of an address ("%eth0/64"), kept as they are. */
 static const char *suffix_of(const char *s, size_t len)
@@ -283,7 +283,7 @@ void vm_fake_mac(struct buf *out, const char *s, size_t len,
 	}
 }
 
-/* ---- bank accounts and keys --------------------------------------------------- */
+/* ---- bank accounts and keys --------------------------------------------- */
 
 void vm_fake_iban(struct buf *out, const char *s, size_t len,
 		  struct vm_rng *r)

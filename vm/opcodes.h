@@ -72,7 +72,8 @@
 	X(REDACT, "pduuuSe", "", "",					\
 	  "replace what detectors d find in strings at p by what u1 "	\
 	  "says (VM_REDACT_*), with numbers u2, u3 and text S")	\
-	X(ROUND, "pne", "", "", "round numbers at p to a multiple of n")	\
+	X(ROUND, "pne", "", "",						\
+	  "round numbers at p to a multiple of n")			\
 	X(BUCKET, "pne", "", "",					\
 	  "replace numbers at p by their bucket of width n, \"[lo,hi)\"") \
 	X(SHIFT_DATE, "pupe", "", "",					\

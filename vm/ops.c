@@ -422,8 +422,8 @@ int vm_each_value(struct vm_exec *ex, enum vm_opcode op,
 			continue;
 		if (!(want & 1u << t)) {
 			snprintf(why, sizeof why, "is a %s, not a %s",
-				 json_type_name(t), want & 1u << JSON_STRING
-				 ? "string" : "number");
+				 json_type_name(t), want & 1u << JSON_NUMBER
+				 ? "number" : "string");
 			if (wrong_type(ex, op, path, r, else_mode, why) != 0)
 				return -1;
 			continue;
@@ -437,6 +437,8 @@ int vm_each_value(struct vm_exec *ex, enum vm_opcode op,
 		rc = fn(ex, ops, s, len, ctx);
 		if (rc < 0)
 			return -1;
+		if (rc == 2 && every)
+			continue;
 		if (rc > 0) {
 			if (wrong_type(ex, op, path, r, else_mode,
 				       ex->tmp.data) != 0)

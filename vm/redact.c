@@ -17,7 +17,7 @@
 
 #define OPERAND(ops, i) vm_u32((ops) + 4 * (i))
 
-/* ---- detector sets of a program ---------------------------------------- */
+/* ---- detector sets of a program ----------------------------------------- */
 
 static int add_set(struct vm_program *p, uint32_t set, struct vm_error *err)
 {
@@ -74,7 +74,7 @@ const struct vm_dset *vm_program_dset(const struct vm_program *p,
 	return NULL;
 }
 
-/* ---- replacing findings ---------------------------------------------------- */
+/* ---- replacing findings ------------------------------------------------- */
 
 struct redact {
 	struct vm_exec *ex;

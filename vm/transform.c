@@ -6,7 +6,6 @@
  * value of the wrong type gets the instruction's `else` mode, and a value
  * that comes out the same is not rewritten.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,62 +52,139 @@ static int json_number_text(const char *s, size_t len)
 	return i == len;
 }
 
-/* Decimal places to print a multiple of constant `c` with. */
-static int decimals(const struct vm_const *c)
+/* A decimal number: the value of `digits` (no sign, no point) times
+ * 10^exp, negative or not. */
+struct decimal {
+	const char *digits;	/* with the point skipped over */
+	size_t n;
+	int neg;
+	long exp;
+};
+
+/* Split JSON number text (checked) into its decimal parts. */
+static void parse_decimal(const char *s, size_t len, char *digits,
+			  struct decimal *d)
 {
-	const char *dot = memchr(c->data, '.', c->len);
-	const char *e = memchr(c->data, 'e', c->len);
+	size_t i = 0;
+	long frac = 0;
+
+	d->neg = s[0] == '-';
+	i = d->neg;
+	d->n = 0;
+	for (; i < len && s[i] != 'e' && s[i] != 'E'; i++) {
+		if (s[i] == '.') {
+			frac = 1;
+			continue;
+		}
+		digits[d->n++] = s[i];
+		frac += frac > 0;
+	}
+	d->exp = frac > 0 ? -(frac - 1) : 0;
+	if (i < len)
+		d->exp += strtol(s + i + 1, NULL, 10);
+	d->digits = digits;
+}
+
+typedef unsigned __int128 u128;
+
+/* The longest number text rounded (the verifier bounds the step's). */
+#define MAX_NUMBER 400
+
+/* 10^38 fits in 128 bits: keep every value below 10^37. */
+#define U128_LIMIT ((u128)1000000000000000000ull * 1000000000000000000ull * \
+		    10)
+
+/* The whole number made of the digits of `d` at or above 10^scale; in
+ * *sticky, whether any below were not zero. -1 when too large. */
+static int scaled(const struct decimal *d, long scale, u128 *v, int *sticky)
+{
+	*v = 0;
+	*sticky = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		long place = d->exp + (long)(d->n - 1 - i);
+
+		if (place < scale) {
+			*sticky |= d->digits[i] != '0';
+			continue;
+		}
+		if (*v >= U128_LIMIT)
+			return -1;
+		*v = *v * 10 + (u128)(d->digits[i] - '0');
+	}
+	for (long place = d->exp; place > scale; place--) {
+		if (*v >= U128_LIMIT)
+			return -1;
+		*v *= 10;
+	}
+	return 0;
+}
+
+/* Print (neg ? -1 : 1) * v * 10^exp in plain decimal; no "-0". */
+static void put_decimal(struct buf *out, int neg, u128 v, long exp)
+{
+	char text[80];
 	int n = 0;
 
-	if (e == NULL)
-		e = memchr(c->data, 'E', c->len);
-	if (dot)
-		n = (int)((e ? e : c->data + c->len) - dot - 1);
-	if (e)
-		n -= atoi(e + 1);
-	return n < 0 ? 0 : n > 17 ? 17 : n;
+	do {
+		text[n++] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v > 0);
+	while (exp < 0 && n <= -exp)
+		text[n++] = '0';
+	if (neg && !(n == 1 && text[0] == '0'))
+		buf_putc(out, '-');
+	while (n > 0) {
+		buf_putc(out, text[--n]);
+		if (exp < 0 && n == -exp)
+			buf_putc(out, '.');
+	}
+	for (; exp > 0; exp--)
+		buf_putc(out, '0');
 }
 
-/* Print v with `dec` decimals; no "-0". */
-static void put_fixed(struct buf *out, double v, int dec)
-{
-	char text[400];
-	int n = snprintf(text, sizeof text, "%.*f", dec, v);
-	const char *p = text;
-
-	if (text[0] == '-' && strspn(text + 1, "0.") == (size_t)n - 1)
-		p++;
-	buf_puts(out, p);
-}
-
-/* Round to the nearest multiple (halves away from zero), or bucket:
- * "[lo,hi)", the multiples at or below and above. */
+/* Round to the nearest multiple of the step, halves away from zero; or
+ * bucket: "[lo,hi)", the multiples at or below and above. Exact decimal
+ * arithmetic on the number as written, to 37 significant digits. */
 static int do_round(struct vm_exec *ex, const unsigned char *ops,
 		    const char *s, size_t len, void *ctx)
 {
-	const struct vm_const *step = &ex->p->consts[OPERAND(ops, 1)];
-	int bucket = *(const int *)ctx, dec = decimals(step);
-	char text[64];
-	double x, q;
+	const struct vm_const *c = &ex->p->consts[OPERAND(ops, 1)];
+	int bucket = *(const int *)ctx, sticky, sticky_s, neg;
+	char xd[MAX_NUMBER], sd[MAX_NUMBER];
+	struct decimal x, step;
+	u128 v, unit, q, r;
 
-	if (len >= sizeof text || !json_number_text(s, len))
-		return vm_mismatch(ex, "is not a number");
-	memcpy(text, s, len);
-	text[len] = '\0';
-	x = strtod(text, NULL);
-	q = x / step->num;
-	/* Beyond 2^52 multiples a double cannot tell neighbours apart. */
-	if (!isfinite(q) || fabs(q) >= 4503599627370496.0)
+	if (!json_number_text(s, len))
+		return vm_mismatch(ex, "is not a number") + 1;
+	if (len >= MAX_NUMBER)
+		return vm_mismatch(ex, "is too long a number to round");
+	parse_decimal(s, len, xd, &x);
+	parse_decimal(c->data, c->len, sd, &step);
+	/* One more digit than the step has: its remainder then decides
+	 * between down and up exactly (the divisor is even). */
+	if (scaled(&step, step.exp - 1, &unit, &sticky_s) != 0 ||
+	    scaled(&x, step.exp - 1, &v, &sticky) != 0)
 		return vm_mismatch(ex, "is too large to round exactly");
+	q = v / unit;
+	r = v % unit;
+	neg = x.neg;
 	if (!bucket) {
-		put_fixed(&ex->tmp, round(q) * step->num, dec);
+		q += 2 * r >= unit;
+		put_decimal(&ex->tmp, neg, q * (unit / 10), step.exp);
 		return 0;
 	}
-	q = floor(q);
+	/* floor: toward minus infinity, for negatives away from zero;
+	 * -0 is 0. */
+	if (neg && (r > 0 || sticky))
+		q++;
+	neg &= q > 0;
 	buf_putc(&ex->tmp, '[');
-	put_fixed(&ex->tmp, q * step->num, dec);
+	put_decimal(&ex->tmp, neg, q * (unit / 10), step.exp);
 	buf_putc(&ex->tmp, ',');
-	put_fixed(&ex->tmp, (q + 1) * step->num, dec);
+	if (neg)
+		put_decimal(&ex->tmp, q > 1, (q - 1) * (unit / 10), step.exp);
+	else
+		put_decimal(&ex->tmp, 0, (q + 1) * (unit / 10), step.exp);
 	buf_putc(&ex->tmp, ')');
 	return 0;
 }
@@ -123,7 +199,7 @@ int vm_op_round(struct vm_exec *ex, const unsigned char *ops, int bucket)
 			     &bucket);
 }
 
-/* ---- dates ------------------------------------------------------------------ */
+/* ---- dates -------------------------------------------------------------- */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back (after
  * Howard Hinnant's days_from_civil / civil_from_days). */
@@ -303,7 +379,7 @@ int vm_op_shift_date(struct vm_exec *ex, const unsigned char *ops)
 			     1u << JSON_STRING, JSON_STRING, do_shift, &sh);
 }
 
-/* ---- strings ------------------------------------------------------------------- */
+/* ---- strings ------------------------------------------------------------ */
 
 static int do_truncate(struct vm_exec *ex, const unsigned char *ops,
 		       const char *s, size_t len, void *ctx)

@@ -78,7 +78,7 @@ int vm_luhn(const char *s, size_t len)
 	return sum % 10 == 0;
 }
 
-/* ---- payment cards -------------------------------------------------------- */
+/* ---- payment cards ------------------------------------------------------ */
 
 #define L(n) (1u << (n))
 #define L16_19 (L(16) | L(17) | L(18) | L(19))
@@ -142,7 +142,7 @@ int vm_valid_card(const char *s, size_t len)
 	       vm_luhn(d, n);
 }
 
-/* ---- bank accounts ------------------------------------------------------------ */
+/* ---- bank accounts ------------------------------------------------------ */
 
 /* ISO 13616 (SWIFT IBAN registry): country code and IBAN length. */
 static const char iban_lengths[] =
@@ -200,7 +200,7 @@ int vm_valid_iban(const char *s, size_t len)
 	       memcmp(iban + 2, "98", 2) <= 0 && vm_iban_mod97(iban, n) == 1;
 }
 
-/* ---- national identifiers ----------------------------------------------------- */
+/* ---- national identifiers ----------------------------------------------- */
 
 int vm_valid_ssn(const char *s, size_t len)
 {
@@ -249,7 +249,7 @@ int vm_valid_nino(const char *s, size_t len)
 	return 1;
 }
 
-/* ---- phone numbers ------------------------------------------------------------- */
+/* ---- phone numbers ------------------------------------------------------ */
 
 /* ITU-T E.164 country codes in service, other than 1 (NANP). */
 static const char *const country_codes[] = {
@@ -336,7 +336,7 @@ int vm_valid_phone(const char *s, size_t len)
 	return nanp_code(d) && nanp_code(d + 3);
 }
 
-/* ---- network addresses ------------------------------------------------------------ */
+/* ---- network addresses -------------------------------------------------- */
 
 int vm_valid_mac(const char *s, size_t len)
 {
@@ -369,7 +369,7 @@ int vm_valid_ipv6(const char *s, size_t len)
 	return inet_pton(AF_INET6, text, addr) == 1;
 }
 
-/* ---- secrets ------------------------------------------------------------------------- */
+/* ---- secrets ------------------------------------------------------------ */
 
 /* 40 base64 characters of a random secret: all three kinds of character
  * and the spread of random text, not a word or a hex digest. */
@@ -519,7 +519,7 @@ int vm_valid_slack(const char *s, size_t len)
 	return len >= 20 && last >= 8;
 }
 
-/* ---- email ---------------------------------------------------------------------------------- */
+/* ---- email -------------------------------------------------------------- */
 
 /* RFC 5321 limits: a local part of at most 64 bytes (the pattern) with
  * no empty dot-atom, a domain of at most 253. */

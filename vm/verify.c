@@ -116,10 +116,11 @@ static int writable(const struct vm_path *path)
 	return path->mode == VM_PATH_PLAIN && path->nsegs > 0;
 }
 
-/* A positive, finite number constant. */
+/* A positive, finite number constant, written in at most 64 bytes. */
 static int positive(const struct vm_program *p, uint32_t k)
 {
-	return p->consts[k].num > 0 && p->consts[k].num <= 1e300;
+	return p->consts[k].num > 0 && p->consts[k].num <= 1e300 &&
+	       p->consts[k].len <= 64;
 }
 
 /* A key id: 1 to 32 ASCII letters and digits. */
@@ -127,10 +128,13 @@ static int key_id(const struct vm_const *c)
 {
 	if (c->len < 1 || c->len > 32)
 		return 0;
-	for (uint32_t i = 0; i < c->len; i++)
-		if (!((c->data[i] >= '0' && c->data[i] <= '9') ||
-		      ((c->data[i] | 0x20) >= 'a' && (c->data[i] | 0x20) <= 'z')))
+	for (uint32_t i = 0; i < c->len; i++) {
+		char ch = c->data[i];
+
+		if (!((ch >= '0' && ch <= '9') ||
+		      ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')))
 			return 0;
+	}
 	return 1;
 }
 

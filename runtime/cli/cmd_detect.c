@@ -24,7 +24,8 @@ static const char usage[] =
 	"Read lines of text on standard input; for each, print a JSON array\n"
 	"of findings {\"detector\": NAME, \"start\": BYTE, \"end\": BYTE}.\n"
 	"\n"
-	"  --with NAMES   detectors or groups (pii, secrets, all; default all)\n"
+	"  --with NAMES   detectors, or the groups pii, secrets, all\n"
+	"                 (default: all)\n"
 	"  --show         also print each finding's text\n";
 
 /* The longest line read. */
