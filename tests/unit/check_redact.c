@@ -4,7 +4,9 @@
  * fixed). Then reject messages, the needs-key flag and the listing. */
 #include <check.h>
 
+#include "../../vm/alloc.h"
 #include "../../vm/program.h"
+#include "../../vm/vm.h"
 #include "helpers.h"
 
 #define P(body) "policy \"t\"\n" body
@@ -302,6 +304,51 @@ START_TEST(test_disasm)
 }
 END_TEST
 
+/* Loading a program with detector sets and running it, with the Nth
+ * allocation failing, for every N: a clean refusal or a right result,
+ * never a crash or a leak (valgrind and ASan watch). */
+START_TEST(test_allocation_failures)
+{
+	static const char src[] = P("redact .a, .b using pii with fake\n");
+	static const char event[] = "{\"a\":\"mail jane@x.io\",\"b\":\"\"}";
+	struct dsl_ctx c;
+	struct buf code;
+	struct vm_limits lim;
+	int done = 0;
+
+	dsl_ctx_init(&c);
+	buf_init(&code, 1u << 20);
+	ck_assert_int_eq(cc_compile_text(&c, "t.scrub", src, strlen(src),
+					 &code), 0);
+	dsl_ctx_free(&c);
+	vm_limits_default(&lim);
+	for (unsigned long n = 1; !done; n++) {
+		struct vm_error err;
+		struct vm_program *p;
+		struct vm_exec *ex = NULL;
+		struct vm_outcome o;
+
+		scrub_alloc_fail_after(n);
+		p = vm_load(code.data, code.len, &err);
+		if (p) {
+			vm_program_set_key(p, "k", 1);
+			ex = vm_exec_new(p, &lim);
+		}
+		/* Memory failing during the run rejects the event. */
+		if (ex && vm_run(ex, event, strlen(event), &o) == VM_REJECT)
+			ck_assert_msg(strcmp(o.code, "limit_memory") == 0 ||
+				      strcmp(o.code, "out_of_memory") == 0,
+				      "allocation %lu: %s", n, o.code);
+		done = ex != NULL && o.status == VM_EMIT;
+		scrub_alloc_fail_after(0);
+		vm_exec_free(ex);
+		vm_program_free(p);
+		ck_assert_uint_lt(n, 10000);
+	}
+	buf_free(&code);
+}
+END_TEST
+
 static Suite *redact_suite(void)
 {
 	Suite *s = suite_create("redact");
@@ -312,6 +359,7 @@ static Suite *redact_suite(void)
 			    sizeof rejects / sizeof *rejects);
 	tcase_add_test(t, test_needs_key);
 	tcase_add_test(t, test_disasm);
+	tcase_add_test(t, test_allocation_failures);
 	suite_add_tcase(s, t);
 	return s;
 }
