@@ -94,19 +94,22 @@
 	"(?<![A-Za-z0-9_]|[0-9][.-])(?:[0-9]{3} [0-9]{3} [0-9]{3}"	\
 	"|[0-9]{3}-[0-9]{3}-[0-9]{3}|[0-9]{9})(?![A-Za-z0-9_]|[.-][0-9])"
 
+/* Two letters, six digits, a letter; single spaces anywhere between. */
 #define RE_UK_NINO							\
-	"(?<![A-Za-z0-9_])[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?"	\
-	"[A-Da-d](?![A-Za-z0-9_])"
+	"(?<![A-Za-z0-9_])[A-Za-z]{2} ?(?:[0-9] ?){5}[0-9] ?[A-Da-d]"	\
+	"(?![A-Za-z0-9_])"
 
 /* +CC... with single spaces, dots or dashes and one (area) group, at most
  * 25 characters; or a NANP number written nationally: [1] NPA NXX XXXX,
- * the area code maybe in parentheses. */
+ * the area code maybe in parentheses. Either may have an extension. */
 #define RE_PHONE							\
 	"(?<![A-Za-z0-9_+])(?:\\+[0-9](?:[0-9]|[ .-](?=[0-9(])"	\
 	"|\\((?=[0-9]{1,4}\\))|\\)(?=[ .-]?[0-9])){6,24}"		\
 	"|(?<![0-9][.-])(?:1[ .-]?)?"					\
 	"(?:\\([2-9][0-9]{2}\\) ?|[2-9][0-9]{2}[ .-]?)"			\
-	"[2-9][0-9]{2}[ .-]?[0-9]{4})(?![A-Za-z0-9_]|[.-][0-9])"
+	"[2-9][0-9]{2}[ .-]?[0-9]{4})"					\
+	"(?: ?(?:x|ext\\.?|extension) ?[0-9]{1,6})?"			\
+	"(?![A-Za-z0-9_]|[.-][0-9])"
 
 #define HEX2 "[0-9A-Fa-f]{2}"
 #define HEX4 "[0-9A-Fa-f]{4}"
@@ -444,7 +447,7 @@ static uint32_t possible(const char *text, size_t len)
 	MAYBE(URL_CREDENTIALS, colon && at);
 	MAYBE(AWS_ACCESS_KEY_ID, len >= 20);
 	MAYBE(AWS_SECRET_ACCESS_KEY, len >= 40 && digits >= 1);
-	MAYBE(SLACK_TOKEN, dash);
+	MAYBE(SLACK_TOKEN, dash || colon);
 	MAYBE(STRIPE_KEY, under);
 	MAYBE(GITHUB_TOKEN, under);
 	MAYBE(EMAIL, at);

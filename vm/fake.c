@@ -193,8 +193,12 @@ void vm_fake_phone(struct buf *out, const char *s, size_t len,
 		   struct vm_rng *r)
 {
 	char d[16];
-	size_t n = 0, k = 0;
+	size_t n = 0, k = 0, ext = 0, all = len;
 
+	/* An extension (" x12", " ext. 12") gets random digits. */
+	while (ext < len && s[ext] != 'x' && s[ext] != 'e')
+		ext++;
+	len = ext;
 	for (size_t i = 0; i < len && n < sizeof d; i++)
 		n += is_digit((unsigned char)s[i]) ? 1 : 0;
 	if (s[0] == '+' && s[1] != '1') {
@@ -213,6 +217,7 @@ void vm_fake_phone(struct buf *out, const char *s, size_t len,
 		k += 5;
 	}
 	fill_digits(out, s, len, d, k, r);
+	fill_digits(out, s + ext, all - ext, NULL, 0, r);
 }
 
 /* ---- network addresses -------------------------------------------------- */

@@ -328,6 +328,10 @@ int vm_valid_phone(const char *s, size_t len)
 	char d[12];
 	size_t n;
 
+	/* The number without its extension (" x12", " ext. 12"). */
+	for (n = 0; n < len; n++)
+		if (s[n] == 'x' || s[n] == 'e')
+			len = n;
 	if (s[0] == '+')
 		return valid_e164(s, len);
 	n = digits_of(s, len, d, 11);

@@ -246,6 +246,17 @@ static const struct {
 	  "url_credentials 8-14, ca_sin 33-42" },
 	{ "us_ssn,ca_sin", "130692544 078051121",
 	  "ca_sin 0-9, us_ssn 10-19" },
+	/* regression: the prefilter once ruled out a webhook, which has
+	 * no dash */
+	{ "slack_token",
+	  "hook https://hooks.slack.com/services/T00000000/B00000000/"
+	  "XXXXXXXXXXXXXXXXXXXXXXXX",
+	  "slack_token 5-82" },
+	/* NINO digits in any grouping; phone extensions */
+	{ "uk_nino", "The number is AZ 123 456 A.", "uk_nino 14-26" },
+	{ "phone",
+	  "312-515-2239 ext. 12, (312)515-2239 x7, 312-515-2239 xylophone",
+	  "phone 0-20, phone 22-38, phone 40-52" },
 	/* a PEM block inside a JSON string holds real newlines */
 	{ "private_key",
 	  "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIKd\n"
