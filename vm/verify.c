@@ -144,11 +144,12 @@ static int check_new_operands(struct verifier *v, uint32_t pc,
 			      enum vm_opcode op, const uint32_t *a)
 {
 	const struct vm_program *p = v->p;
-	uint32_t kind = a[2] & ~(uint32_t)VM_REDACT_KEYS;
+	uint32_t kind;
 	int keyed = 0;
 
 	switch (op) {
 	case OP_REDACT:
+		kind = a[2] & ~(uint32_t)VM_REDACT_KEYS;
 		if (kind >= VM_REDACT__KINDS || (kind == VM_REDACT_TEXT &&
 						 a[5] == VM_NONE))
 			return vfail(v, pc, "REDACT replacement %u is not "
