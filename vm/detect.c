@@ -38,7 +38,7 @@
 
 /* scheme://USER:PASSWORD@host: the finding is USER:PASSWORD. */
 #define RE_URL_CREDENTIALS						\
-	"(?<=[A-Za-z0-9]://)[A-Za-z0-9._~%!$&'()*+,;=-]{1,128}+"	\
+	"(?<=[A-Za-z0-9]://)[A-Za-z0-9._~%!$&'()*+,;=-]{0,128}+"	\
 	":[A-Za-z0-9._~%!$&'()*+,;=:-]{1,256}+(?=@[A-Za-z0-9\\[])"
 
 #define RE_AWS_ACCESS_KEY_ID						\

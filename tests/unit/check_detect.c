@@ -252,6 +252,9 @@ static const struct {
 	  "hook https://hooks.slack.com/services/T00000000/B00000000/"
 	  "XXXXXXXXXXXXXXXXXXXXXXXX",
 	  "slack_token 5-82" },
+	/* an empty user name, as Redis URLs have */
+	{ "url_credentials", "redis://:s3cret@cache:6379/0",
+	  "url_credentials 8-15" },
 	/* NINO digits in any grouping; phone extensions */
 	{ "uk_nino", "The number is AZ 123 456 A.", "uk_nino 14-26" },
 	{ "phone",
