@@ -11,6 +11,7 @@
 #include <pcre2.h>
 
 #include "../vm/alloc.h"
+#include "../vm/detect.h"
 #include "../vm/runtime_names.h"
 #include "cc.h"
 
@@ -315,6 +316,21 @@ static const char *opt_name(enum dsl_opt_kind k)
 		return "else";
 	case OPT_MATCHING:
 		return "matching";
+	case OPT_USING:
+		return "using";
+	case OPT_KEYS:
+		return "and";
+	case OPT_TO_NUMBER:
+		return "to";
+	case OPT_BY_NUMBER:
+	case OPT_BY_PATH:
+		return "by";
+	case OPT_WITHIN:
+		return "within";
+	case OPT_PREFIX_TEXT:
+		return "prefix";
+	case OPT_KEY_ID:
+		return "key";
 	}
 	return "?";
 }
@@ -448,6 +464,11 @@ static void check_replace(struct cc *c, const struct dsl_stmt *s)
 		err(c, s->kw, "option", "replace needs 'with VALUE'");
 		return;
 	}
+	if (with->value == NULL) {
+		err(c, with->span, "option", "replace takes 'with VALUE', "
+		    "not 'with %s'", with->word);
+		return;
+	}
 	if (m == NULL) {
 		only_opts(c, s, O(OPT_WITH));
 		if (with->value->kind == DJ_PARAM)
@@ -465,14 +486,38 @@ static void check_replace(struct cc *c, const struct dsl_stmt *s)
 		check_replacement(c, with->value, groups);
 }
 
+/* A number literal that is a whole number within [lo, hi]. */
+static int whole_in(const struct dsl_json *n, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	if (n->len > 10 || memchr(n->text, '.', n->len) ||
+	    memchr(n->text, 'e', n->len) || memchr(n->text, 'E', n->len))
+		return 0;
+	v = strtol(n->text, &end, 10);
+	return *end == '\0' && v >= lo && v <= hi;
+}
+
 static void check_truncate(struct cc *c, const struct dsl_stmt *s)
 {
 	const struct dsl_opt *to = opt(c, s, OPT_PREFIX);
+	const struct dsl_opt *chars = opt(c, s, OPT_TO_NUMBER);
 
-	only_opts(c, s, O(OPT_PREFIX) | O(OPT_ELSE));
+	only_opts(c, s, O(OPT_PREFIX) | O(OPT_TO_NUMBER) | O(OPT_ELSE));
+	if (chars != NULL) {
+		if (to != NULL)
+			err(c, to->span, "option", "truncate cuts strings "
+			    "('to N') or IP addresses ('to /N'), not both");
+		else if (!whole_in(chars->value, 0, 1000000))
+			err(c, chars->value->span, "range", "truncate keeps a "
+			    "whole number of characters, 0 to 1000000");
+		return;
+	}
 	if (to == NULL) {
-		err(c, s->kw, "option", "truncate needs a prefix length: "
-		    "'to /24' (IPv4) or 'to /24, /48' (IPv4, IPv6)");
+		err(c, s->kw, "option", "truncate needs a length: 'to N' "
+		    "(characters), 'to /24' (IPv4) or 'to /24, /48' (IPv4, "
+		    "IPv6)");
 		return;
 	}
 	if (to->value->items.n > 2) {
@@ -493,7 +538,176 @@ static void check_truncate(struct cc *c, const struct dsl_stmt *s)
 	}
 }
 
-/* ---- statements ---------------------------------------------------------- */
+/* ---- detectors and whole-value operators ------------------------- */
+
+/* `using NAME, ...`: detectors and groups, each known. */
+static void check_using(struct cc *c, const struct dsl_stmt *s)
+{
+	const struct dsl_opt *u = opt(c, s, OPT_USING);
+
+	if (u == NULL) {
+		err(c, s->kw, "option", "redact needs 'using DETECTOR, ...' "
+		    "(a detector or pii, secrets, all)");
+		return;
+	}
+	for (size_t i = 0; i < u->value->items.n; i++) {
+		const struct dsl_json *n = u->value->items.items[i];
+		const char *near;
+
+		if (vm_detect_lookup(n->text, n->len))
+			continue;
+		near = dsl_nearest(n->text, n->len, vm_detect_words());
+		if (near)
+			dsl_diag_hint(c->ctx, err(c, n->span, "detector",
+						  "unknown detector '%s'",
+						  n->text),
+				      "did you mean '%s'?", near);
+		else
+			err(c, n->span, "detector", "unknown detector '%s' "
+			    "(see the README for the list)", n->text);
+	}
+}
+
+/* What replaces a finding: `with "TEXT"`, or a kind of replacement. */
+static void check_redact_with(struct cc *c, const struct dsl_stmt *s)
+{
+	static const char *const kinds[] = { "label", "mask", "pseudonym",
+					     "fake", NULL };
+	const struct dsl_opt *with = opt(c, s, OPT_WITH);
+	const char *word = with ? with->word : NULL, *near;
+	unsigned allowed = 0;
+
+	if (with && with->value && !is_text(with->value))
+		err(c, with->value->span, "type", "redact 'with' takes a "
+		    "string or label, mask, pseudonym, fake");
+	if (word && strcmp(word, "label") && strcmp(word, "mask") &&
+	    strcmp(word, "pseudonym") && strcmp(word, "fake")) {
+		near = dsl_nearest(word, strlen(word), kinds);
+		if (near)
+			dsl_diag_hint(c->ctx, err(c, with->span, "option",
+						  "unknown replacement '%s'",
+						  word),
+				      "did you mean 'with %s'?", near);
+		else
+			err(c, with->span, "option", "unknown replacement "
+			    "'%s': use a string or label, mask, pseudonym, "
+			    "fake", word);
+		return;
+	}
+	if (word && strcmp(word, "mask") == 0)
+		allowed = O(OPT_KEEP_FIRST) | O(OPT_KEEP_LAST);
+	if (word && strcmp(word, "pseudonym") == 0)
+		allowed = O(OPT_LENGTH);
+	/* The numbers of one kind of replacement, given to another. */
+	for (size_t i = 0; i < s->opts.n; i++) {
+		const struct dsl_opt *o = s->opts.items[i];
+
+		if (o->kind != OPT_KEEP_FIRST && o->kind != OPT_KEEP_LAST &&
+		    o->kind != OPT_LENGTH)
+			continue;
+		if (!(allowed & O(o->kind)))
+			err(c, o->span, "option", "'%s' goes with 'with %s'",
+			    opt_name(o->kind), o->kind == OPT_LENGTH
+			    ? "pseudonym" : "mask");
+		allowed |= O(o->kind);
+	}
+	only_opts(c, s, O(OPT_USING) | O(OPT_WITH) | O(OPT_KEYS) |
+		  O(OPT_ELSE) | allowed);
+}
+
+static void check_redact(struct cc *c, const struct dsl_stmt *s)
+{
+	const struct dsl_opt *keys = opt(c, s, OPT_KEYS);
+	const struct dsl_opt *len = opt(c, s, OPT_LENGTH);
+	const struct dsl_opt *first = opt(c, s, OPT_KEEP_FIRST);
+	const struct dsl_opt *last = opt(c, s, OPT_KEEP_LAST);
+
+	check_using(c, s);
+	check_redact_with(c, s);
+	if (keys && strcmp(keys->word, "keys") != 0)
+		err(c, keys->span, "option", "expected 'and keys'");
+	if (len && (len->num < 1 || len->num > 64))
+		err(c, len->span, "range", "a pseudonym is 1 to 64 hex "
+		    "digits long");
+	if ((first && first->num > 1000000) || (last && last->num > 1000000))
+		err(c, (first ? first : last)->span, "option",
+		    "keep count out of range");
+}
+
+/* round PATH to N / bucket PATH by N: a positive step, no exponent. */
+static void check_step(struct cc *c, const struct dsl_stmt *s,
+		       enum dsl_opt_kind k)
+{
+	const struct dsl_opt *o = opt(c, s, k);
+
+	only_opts(c, s, O(k) | O(OPT_ELSE));
+	if (o == NULL) {
+		err(c, s->kw, "option", "%s needs a step, such as '%s 10'",
+		    dsl_stmt_keyword(s->kind),
+		    k == OPT_TO_NUMBER ? "to" : "by");
+		return;
+	}
+	if (o->value->text[0] == '-' || strtod(o->value->text, NULL) <= 0 ||
+	    memchr(o->value->text, 'e', o->value->len) ||
+	    memchr(o->value->text, 'E', o->value->len))
+		err(c, o->value->span, "range", "the step is a positive "
+		    "number written without an exponent, such as 10 or "
+		    "0.01");
+}
+
+static void check_shift(struct cc *c, const struct dsl_stmt *s)
+{
+	const struct dsl_opt *within = opt(c, s, OPT_WITHIN);
+	const struct dsl_opt *by = opt(c, s, OPT_BY_PATH);
+
+	only_opts(c, s, O(OPT_WITHIN) | O(OPT_BY_PATH) | O(OPT_ELSE));
+	if (within == NULL)
+		err(c, s->kw, "option", "shift needs a range: 'within 30 "
+		    "days'");
+	else if (strcmp(within->word, "days") && strcmp(within->word, "day"))
+		err(c, within->span, "option", "shift moves dates by days: "
+		    "'within %lld days'", (long long)within->num);
+	else if (within->num < 1 || within->num > 36500)
+		err(c, within->span, "range", "shift moves dates by 1 to "
+		    "36500 days");
+	if (by == NULL)
+		err(c, s->kw, "option", "shift needs the entity whose dates "
+		    "move together: 'by .detail.customer.id'");
+	else
+		check_path(c, by->path);
+}
+
+/* A key id is written into every token: letters and digits only. */
+static void check_tokenize(struct cc *c, const struct dsl_stmt *s)
+{
+	const struct dsl_opt *key = opt(c, s, OPT_KEY_ID);
+	const struct dsl_opt *prefix = opt(c, s, OPT_PREFIX_TEXT);
+	const struct dsl_opt *len = opt(c, s, OPT_LENGTH);
+	int ok = key != NULL && key->value->len >= 1 && key->value->len <= 32;
+
+	only_opts(c, s, O(OPT_KEY_ID) | O(OPT_PREFIX_TEXT) | O(OPT_LENGTH) |
+		  O(OPT_ELSE));
+	for (size_t i = 0; ok && i < key->value->len; i++) {
+		char ch = key->value->text[i];
+
+		ok = (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' &&
+						  (ch | 0x20) <= 'z');
+	}
+	if (key == NULL)
+		err(c, s->kw, "option", "tokenize needs the id of the key, "
+		    "written into each token: 'key \"k1\"'");
+	else if (!ok)
+		err(c, key->value->span, "option", "a key id is 1 to 32 "
+		    "letters and digits");
+	if (prefix && prefix->value->len > 64)
+		err(c, prefix->value->span, "option", "a token prefix is at "
+		    "most 64 bytes");
+	if (len && (len->num < 1 || len->num > 51))
+		err(c, len->span, "range", "a token is 1 to 51 base32 "
+		    "characters long");
+}
+
+/* ---- statements ------------------------------------------------------------- */
 
 static void check_stmts(struct cc *c, const struct dsl_list *stmts,
 			int top);
@@ -661,6 +875,28 @@ static void check_stmt(struct cc *c, const struct dsl_stmt *s, int top)
 	case ST_TRUNCATE:
 		check_paths(c, s);
 		check_truncate(c, s);
+		check_else(c, s);
+		break;
+	case ST_REDACT:
+		check_paths(c, s);
+		check_redact(c, s);
+		check_else(c, s);
+		break;
+	case ST_ROUND:
+	case ST_BUCKET:
+		check_paths(c, s);
+		check_step(c, s, s->kind == ST_ROUND ? OPT_TO_NUMBER
+						     : OPT_BY_NUMBER);
+		check_else(c, s);
+		break;
+	case ST_SHIFT:
+		check_paths(c, s);
+		check_shift(c, s);
+		check_else(c, s);
+		break;
+	case ST_TOKENIZE:
+		check_paths(c, s);
+		check_tokenize(c, s);
 		check_else(c, s);
 		break;
 	}

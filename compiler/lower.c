@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../vm/alloc.h"
+#include "../vm/detect.h"
 #include "cc.h"
 
 struct lower {
@@ -178,6 +179,91 @@ static uint32_t num_opt(const struct dsl_stmt *s, enum dsl_opt_kind k,
 	return o ? (uint32_t)o->num : dflt;
 }
 
+/* redact: the detector set, and what replaces a finding (the checker
+ * has made sure every name and option is right). */
+static void redact(struct lower *l, const struct dsl_stmt *s, uint32_t p,
+		   uint32_t e)
+{
+	const struct dsl_json *names = find_opt(s, OPT_USING)->value;
+	const struct dsl_opt *with = find_opt(s, OPT_WITH);
+	const char *kind = with ? with->word : NULL;
+	uint32_t set = 0, how = VM_REDACT_TEXT, n1 = 0, n2 = 0;
+	uint32_t text = VM_NONE;
+
+	for (size_t i = 0; i < names->items.n; i++) {
+		const struct dsl_json *n = names->items.items[i];
+
+		set |= vm_detect_lookup(n->text, n->len);
+	}
+	if (kind == NULL) {
+		text = with ? value(l, with->value) : str(l, "[REDACTED]");
+	} else if (strcmp(kind, "label") == 0) {
+		how = VM_REDACT_LABEL;
+	} else if (strcmp(kind, "mask") == 0) {
+		how = VM_REDACT_MASK;
+		n1 = num_opt(s, OPT_KEEP_FIRST, 0);
+		n2 = num_opt(s, OPT_KEEP_LAST, 0);
+	} else {
+		how = strcmp(kind, "fake") == 0 ? VM_REDACT_FAKE
+						: VM_REDACT_PSEUDONYM;
+		n1 = how == VM_REDACT_FAKE ? 0 : num_opt(s, OPT_LENGTH, 16);
+		l->c->emit.flags |= VM_META_NEEDS_KEY;
+	}
+	if (find_opt(s, OPT_KEYS))
+		how |= VM_REDACT_KEYS;
+	cc_op(&l->c->emit, OP_REDACT, p, set, how, n1, n2, text, e);
+}
+
+/* The whole-value operators of the same family as redact. */
+static void transform(struct lower *l, const struct dsl_stmt *s, uint32_t p,
+		      uint32_t e)
+{
+	struct cc_emit *em = &l->c->emit;
+	const struct dsl_opt *o;
+
+	switch (s->kind) {
+	case ST_ROUND:
+		o = find_opt(s, OPT_TO_NUMBER);
+		cc_op(em, OP_ROUND, p, value(l, o->value), e);
+		break;
+	case ST_BUCKET:
+		o = find_opt(s, OPT_BY_NUMBER);
+		cc_op(em, OP_BUCKET, p, value(l, o->value), e);
+		break;
+	case ST_SHIFT:
+		em->flags |= VM_META_NEEDS_KEY;
+		cc_op(em, OP_SHIFT_DATE, p, num_opt(s, OPT_WITHIN, 0),
+		      path(l, find_opt(s, OPT_BY_PATH)->path), e);
+		break;
+	case ST_TOKENIZE:
+		em->flags |= VM_META_NEEDS_KEY;
+		o = find_opt(s, OPT_PREFIX_TEXT);
+		cc_op(em, OP_TOKENIZE, p, o ? value(l, o->value) : VM_NONE,
+		      value(l, find_opt(s, OPT_KEY_ID)->value),
+		      num_opt(s, OPT_LENGTH, 26), e);
+		break;
+	default:
+		o = find_opt(s, OPT_TO_NUMBER);
+		cc_op(em, OP_TRUNCATE, p,
+		      (uint32_t)strtoul(o->value->text, NULL, 10), e);
+		break;
+	}
+}
+
+/* truncate PATH to /N[, /M]: IP addresses. */
+static void truncate_ip(struct lower *l, const struct dsl_stmt *s,
+			uint32_t p, uint32_t e)
+{
+	const struct dsl_json *to = find_opt(s, OPT_PREFIX)->value;
+	const struct dsl_json *v4 = to->items.items[0];
+	const struct dsl_json *v6 = to->items.n > 1 ? to->items.items[1]
+						    : NULL;
+
+	cc_op(&l->c->emit, OP_TRUNCATE_IP, p,
+	      (uint32_t)strtoul(v4->text, NULL, 10),
+	      v6 ? (uint32_t)strtoul(v6->text, NULL, 10) : VM_NONE, e);
+}
+
 /* Emit one action instruction per path of the statement. */
 static void action(struct lower *l, const struct dsl_stmt *s)
 {
@@ -222,20 +308,21 @@ static void action(struct lower *l, const struct dsl_stmt *s)
 			else
 				cc_op(em, OP_REPLACE, p, value(l, o->value));
 			break;
-		case ST_TRUNCATE: {
-			const struct dsl_json *to =
-				find_opt(s, OPT_PREFIX)->value;
-			const struct dsl_json *v4 = to->items.items[0];
-			const struct dsl_json *v6 = to->items.n > 1
-						    ? to->items.items[1]
-						    : NULL;
-
-			cc_op(em, OP_TRUNCATE_IP, p,
-			      (uint32_t)strtoul(v4->text, NULL, 10),
-			      v6 ? (uint32_t)strtoul(v6->text, NULL, 10)
-				 : VM_NONE, e);
+		case ST_REDACT:
+			redact(l, s, p, e);
 			break;
-		}
+		case ST_ROUND:
+		case ST_BUCKET:
+		case ST_SHIFT:
+		case ST_TOKENIZE:
+			transform(l, s, p, e);
+			break;
+		case ST_TRUNCATE:
+			if (find_opt(s, OPT_TO_NUMBER))
+				transform(l, s, p, e);
+			else
+				truncate_ip(l, s, p, e);
+			break;
 		default:
 			break;
 		}

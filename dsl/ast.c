@@ -117,6 +117,16 @@ const char *dsl_stmt_keyword(enum dsl_stmt_kind k)
 		return "replace";
 	case ST_TRUNCATE:
 		return "truncate";
+	case ST_REDACT:
+		return "redact";
+	case ST_ROUND:
+		return "round";
+	case ST_BUCKET:
+		return "bucket";
+	case ST_SHIFT:
+		return "shift";
+	case ST_TOKENIZE:
+		return "tokenize";
 	}
 	return "?";
 }

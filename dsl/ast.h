@@ -138,7 +138,12 @@ enum dsl_stmt_kind {
 	ST_MASK,		/* mask PATH, ... [options] */
 	ST_PSEUDONYMIZE,	/* pseudonymize PATH, ... [length N] */
 	ST_REPLACE,		/* replace PATH, ... [matching /re/] with V */
-	ST_TRUNCATE,		/* truncate PATH, ... to /N[, /M] */
+	ST_TRUNCATE,		/* truncate PATH, ... to /N[, /M] | to N */
+	ST_REDACT,		/* redact PATH, ... using NAME, ... [with K] */
+	ST_ROUND,		/* round PATH, ... to N */
+	ST_BUCKET,		/* bucket PATH, ... by N */
+	ST_SHIFT,		/* shift PATH, ... within N days by PATH */
+	ST_TOKENIZE,		/* tokenize PATH, ... key "ID" [prefix "P"] */
 };
 
 /* Options written after an action's paths. Which ones an action takes is
@@ -152,6 +157,14 @@ enum dsl_opt_kind {
 	OPT_PREFIX,		/* to /N */
 	OPT_ELSE,		/* else null|delete|reject */
 	OPT_MATCHING,		/* matching /re/ */
+	OPT_USING,		/* using NAME, ...: value is an array */
+	OPT_KEYS,		/* and keys */
+	OPT_TO_NUMBER,		/* to N */
+	OPT_BY_NUMBER,		/* by N */
+	OPT_BY_PATH,		/* by PATH */
+	OPT_WITHIN,		/* within N days */
+	OPT_PREFIX_TEXT,	/* prefix "P" */
+	OPT_KEY_ID,		/* key "ID" */
 };
 
 struct dsl_opt {
@@ -160,7 +173,9 @@ struct dsl_opt {
 	int64_t num;
 	struct dsl_json *value;
 	struct dsl_regex *re;
-	char *word;		/* OPT_ELSE */
+	char *word;		/* OPT_ELSE, OPT_KEYS, OPT_WITHIN's unit, and
+				 * OPT_WITH's kind (label, mask...) */
+	struct dsl_path *path;	/* OPT_BY_PATH */
 };
 
 struct dsl_stmt {

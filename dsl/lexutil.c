@@ -16,6 +16,7 @@ static const struct {
 } keywords[] = {
 	{ "and", AND },
 	{ "as", AS },
+	{ "bucket", BUCKET },
 	{ "by", BY },
 	{ "copy", COPY },
 	{ "delete", DELETE },
@@ -26,6 +27,7 @@ static const struct {
 	{ "in", IN },
 	{ "include", INCLUDE },
 	{ "keep", KEEP },
+	{ "key", KEY },
 	{ "length", LENGTH },
 	{ "mask", MASK },
 	{ "not", NOT },
@@ -35,28 +37,37 @@ static const struct {
 	{ "output", OUTPUT },
 	{ "param", PARAM },
 	{ "policy", POLICY },
+	{ "prefix", PREFIX },
 	{ "pseudonymize", PSEUDONYMIZE },
+	{ "redact", REDACT },
 	{ "rename", RENAME },
 	{ "replace", REPLACE },
+	{ "round", ROUND },
 	{ "rule", RULE },
 	{ "sample", SAMPLE },
 	{ "select", SELECT },
 	{ "set", SET },
+	{ "shift", SHIFT },
 	{ "to", TO },
+	{ "tokenize", TOKENIZE },
 	{ "true", TRUE },
 	{ "truncate", TRUNCATE },
+	{ "using", USING },
 	{ "when", WHEN },
 	{ "with", WITH },
+	{ "within", WITHIN },
 };
 
 const char *const dsl_statement_words[] = {
 	"policy", "include", "param", "output", "select", "drop", "sample",
 	"rule", "on", "set", "delete", "rename", "copy", "keep", "mask",
-	"pseudonymize", "replace", "truncate", NULL,
+	"pseudonymize", "replace", "truncate", "redact", "round", "bucket",
+	"shift", "tokenize", NULL,
 };
 
 const char *const dsl_option_words[] = {
-	"keep", "with", "as", "length", "to", "else", "matching", NULL,
+	"keep", "with", "as", "length", "to", "else", "matching", "using",
+	"by", "within", "prefix", "key", NULL,
 };
 
 int dsl_keyword(const char *word, size_t len)

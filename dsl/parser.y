@@ -140,6 +140,19 @@ static void push(struct dsl_parser *ps, struct dsl_list *l, void *item)
 }
 
 static const struct dsl_str no_text = { NULL, 0 };
+
+/* A keyword's own text, where it stands for a name. */
+static struct dsl_str token_text(struct dsl_parser *ps, struct dsl_loc loc)
+{
+	const char *src = ps->ctx->sources[ps->file].text;
+	struct dsl_str t;
+
+	t.len = loc.end - loc.start;
+	t.s = dsl_strndup(ps->arena, src + loc.start, t.len);
+	if (t.s == NULL)
+		ps->arena->failed = 1;
+	return t;
+}
 }
 
 %union {
@@ -163,8 +176,10 @@ static const struct dsl_str no_text = { NULL, 0 };
 %token RULE "rule" ON "on"
 %token SET "set" DELETE "delete" RENAME "rename" COPY "copy" KEEP "keep"
 %token MASK "mask" PSEUDONYMIZE "pseudonymize" REPLACE "replace"
-%token TRUNCATE "truncate"
+%token TRUNCATE "truncate" REDACT "redact" ROUND "round" BUCKET "bucket"
+%token SHIFT "shift" TOKENIZE "tokenize"
 %token TO "to" WITH "with" AS "as" LENGTH "length" ELSE "else"
+%token USING "using" WITHIN "within" PREFIX "prefix" KEY "key"
 %token KEEP_FIRST "keep first" KEEP_LAST "keep last"
 %token MATCHES "matches" MATCHING "matching" IN "in" EXISTS "exists"
 %token AND "and" OR "or" NOT "not"
@@ -174,11 +189,11 @@ static const struct dsl_str no_text = { NULL, 0 };
 %token PATTERN_START "event pattern"
 
 %type <stmt> stmt action block_rule
-%type <list> stmts block pathlist opts members elements
+%type <list> stmts block pathlist opts members elements names
 %type <opt> opt prefixes
 %type <expr> expr operand opt_when rate
 %type <json> json_value json_scalar json_object json_array member value
-%type <str> opt_reason else_word
+%type <str> opt_reason else_word param_name
 %type <cmp> cmpop
 
 %left OR
@@ -210,7 +225,7 @@ stmt:
 		$$ = stmt(ps, ST_INCLUDE, @$, @1);
 		if ($$) { $$->name = $2.s; $$->name_span = dsl_span_of(ps, @2); }
 	}
-	| PARAM IDENT '=' json_scalar {
+	| PARAM param_name '=' json_scalar {
 		$$ = stmt(ps, ST_PARAM, @$, @1);
 		if ($$) {
 			$$->name = $2.s;
@@ -240,6 +255,21 @@ stmt:
 	}
 	| block_rule
 	| action
+	;
+
+/* A parameter may be named by a word that is a keyword only after an
+ * action (key, prefix...), so that the checker can judge the name. */
+param_name:
+	IDENT
+	| KEY		{ $$ = token_text(ps, @1); }
+	| PREFIX	{ $$ = token_text(ps, @1); }
+	| WITHIN	{ $$ = token_text(ps, @1); }
+	| USING		{ $$ = token_text(ps, @1); }
+	| REDACT	{ $$ = token_text(ps, @1); }
+	| ROUND		{ $$ = token_text(ps, @1); }
+	| BUCKET	{ $$ = token_text(ps, @1); }
+	| SHIFT		{ $$ = token_text(ps, @1); }
+	| TOKENIZE	{ $$ = token_text(ps, @1); }
 	;
 
 opt_reason:
@@ -322,6 +352,26 @@ action:
 		$$ = stmt(ps, ST_TRUNCATE, @$, @1);
 		if ($$) { $$->paths = $2; $$->opts = $3; }
 	}
+	| REDACT pathlist opts {
+		$$ = stmt(ps, ST_REDACT, @$, @1);
+		if ($$) { $$->paths = $2; $$->opts = $3; }
+	}
+	| ROUND pathlist opts {
+		$$ = stmt(ps, ST_ROUND, @$, @1);
+		if ($$) { $$->paths = $2; $$->opts = $3; }
+	}
+	| BUCKET pathlist opts {
+		$$ = stmt(ps, ST_BUCKET, @$, @1);
+		if ($$) { $$->paths = $2; $$->opts = $3; }
+	}
+	| SHIFT pathlist opts {
+		$$ = stmt(ps, ST_SHIFT, @$, @1);
+		if ($$) { $$->paths = $2; $$->opts = $3; }
+	}
+	| TOKENIZE pathlist opts {
+		$$ = stmt(ps, ST_TOKENIZE, @$, @1);
+		if ($$) { $$->paths = $2; $$->opts = $3; }
+	}
 	;
 
 pathlist:
@@ -364,6 +414,65 @@ opt:
 	| MATCHING REGEX {
 		$$ = opt(ps, OPT_MATCHING, @$);
 		if ($$) $$->re = $2;
+	}
+	| WITH IDENT {
+		/* redact ... with label|pseudonym|fake */
+		$$ = opt(ps, OPT_WITH, @$);
+		if ($$) $$->word = $2.s;
+	}
+	| WITH MASK {
+		$$ = opt(ps, OPT_WITH, @$);
+		if ($$) $$->word = "mask";
+	}
+	| USING names {
+		$$ = opt(ps, OPT_USING, @$);
+		if ($$) {
+			$$->value = json(ps, DJ_ARRAY, @2, no_text);
+			if ($$->value)
+				$$->value->items = $2;
+		}
+	}
+	| AND IDENT {
+		/* redact ... and keys */
+		$$ = opt(ps, OPT_KEYS, @$);
+		if ($$) $$->word = $2.s;
+	}
+	| TO NUMBER {
+		$$ = opt(ps, OPT_TO_NUMBER, @$);
+		if ($$) $$->value = json(ps, DJ_NUMBER, @2, $2);
+	}
+	| BY NUMBER {
+		$$ = opt(ps, OPT_BY_NUMBER, @$);
+		if ($$) $$->value = json(ps, DJ_NUMBER, @2, $2);
+	}
+	| BY PATH {
+		$$ = opt(ps, OPT_BY_PATH, @$);
+		if ($$) $$->path = $2;
+	}
+	| WITHIN NUMBER IDENT {
+		$$ = opt(ps, OPT_WITHIN, @$);
+		if ($$) { $$->num = whole(ps, $2, @2); $$->word = $3.s; }
+	}
+	| PREFIX STRING {
+		$$ = opt(ps, OPT_PREFIX_TEXT, @$);
+		if ($$) $$->value = json(ps, DJ_STRING, @2, $2);
+	}
+	| KEY STRING {
+		$$ = opt(ps, OPT_KEY_ID, @$);
+		if ($$) $$->value = json(ps, DJ_STRING, @2, $2);
+	}
+	;
+
+/* using email, phone: detector and group names, kept as JSON strings so
+ * that each keeps its span for diagnostics. */
+names:
+	IDENT {
+		memset(&$$, 0, sizeof $$);
+		push(ps, &$$, json(ps, DJ_STRING, @1, $1));
+	}
+	| names ',' IDENT {
+		$$ = $1;
+		push(ps, &$$, json(ps, DJ_STRING, @3, $3));
 	}
 	;
 

@@ -42,6 +42,7 @@ done
 run e2e tests/e2e/run.sh "$BUILD"
 run diagnostics tests/diag/run.sh "$BUILD"
 run patterns /usr/bin/python3 tests/patterns/run.py "$BUILD"
+run detect tests/detect/run.sh "$BUILD"
 run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
 run lambda /usr/bin/python3 tests/lambda/run.py "$BUILD" "$SHARED"
 run lambda-package tests/lambda/package.sh "$BUILD" "$SHARED"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "detect.h"
 #include "json.h"
 #include "program.h"
 
@@ -240,6 +241,11 @@ void vm_disasm(const struct vm_program *p, struct buf *out)
 				break;
 			case 't':
 				put_tree(p, &p->consts[x], 0, out);
+				break;
+			case 'd':
+				buf_putc(out, '{');
+				vm_detect_describe(x, out);
+				buf_putc(out, '}');
 				break;
 			default:
 				put_const(p, x, out);

@@ -45,6 +45,8 @@ struct vm_exec {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
+	struct vm_dscan *dscan;	/* detectors' scanner, if the program
+				 * has detector sets */
 
 	uint64_t steps;
 	uint32_t pc;		/* the instruction running */
@@ -104,6 +106,41 @@ void vm_changed(struct vm_exec *ex, enum vm_opcode op, json_ref r,
 int vm_load_path(struct vm_exec *ex, uint32_t path, uint32_t *first,
 		 uint32_t *count);
 
+/* Rewrite the text `s` of one value into ex->tmp. Returns 0 (done), 1
+ * (the value does not fit the operator: the reason is in ex->tmp, see
+ * vm_mismatch, and the `else` mode applies), 2 (the same, but the value
+ * counts as another type: passed over under a wildcard) or -1
+ * (rejected). */
+typedef int (*vm_value_fn)(struct vm_exec *ex, const unsigned char *ops,
+			   const char *s, size_t len, void *ctx);
+
+/* Apply `fn` to each value at the instruction's path (operand 0) whose
+ * type is in `want` (bits 1 << JSON_*): a string's decoded text or a
+ * number's spelling. The result replaces the value as type `out`, or as
+ * the type it had when `out` is JSON_NONE; an unchanged result leaves
+ * the value untouched. Null is passed over; other types are passed over
+ * under a wildcard path and otherwise get `else_mode`. */
+int vm_each_value(struct vm_exec *ex, enum vm_opcode op,
+		  const unsigned char *ops, uint32_t else_mode, unsigned want,
+		  enum json_type out, vm_value_fn fn, void *ctx);
+
+/* From inside a vm_value_fn: the value does not fit, because `why`
+ * (copied into ex->tmp). Returns 1. */
+int vm_mismatch(struct vm_exec *ex, const char *why);
+
+/* Mask letters, digits and non-ASCII characters of `s` into `out` by
+ * `mch`, keeping the first and last so many of them (none when the value
+ * has no more than that). */
+void vm_mask_text(struct buf *out, const char *s, size_t len,
+		  uint32_t keep_first, uint32_t keep_last, const char *mch,
+		  size_t mlen);
+
+/* HMAC-SHA256 under the program's key of `s`, after `domain` and its NUL
+ * when `domain` is not NULL; and its first n hex digits. */
+void vm_hmac(const struct vm_program *p, const char *domain, const char *s,
+	     size_t len, unsigned char mac[32]);
+void vm_hex(struct buf *out, const unsigned char *mac, uint32_t n);
+
 /* The actions (ops.c). Each returns 0, or -1 when the event is rejected.
  * `ops` points at the instruction's operand words. */
 int vm_op_set(struct vm_exec *ex, const unsigned char *ops);
@@ -115,6 +152,13 @@ int vm_op_pseudonymize(struct vm_exec *ex, const unsigned char *ops);
 int vm_op_replace_re(struct vm_exec *ex, const unsigned char *ops);
 int vm_op_replace(struct vm_exec *ex, const unsigned char *ops);
 int vm_op_truncate_ip(struct vm_exec *ex, const unsigned char *ops);
+
+/* Detectors (redact.c) and the whole-value operators (transform.c). */
+int vm_op_redact(struct vm_exec *ex, const unsigned char *ops);
+int vm_op_round(struct vm_exec *ex, const unsigned char *ops, int bucket);
+int vm_op_shift_date(struct vm_exec *ex, const unsigned char *ops);
+int vm_op_truncate(struct vm_exec *ex, const unsigned char *ops);
+int vm_op_tokenize(struct vm_exec *ex, const unsigned char *ops);
 
 /* Conditions (match.c). Each returns 0/1, or -1 when rejected. */
 int vm_match(struct vm_exec *ex, uint32_t path, const struct vm_const *m);

@@ -647,7 +647,8 @@ struct vm_program *vm_load(const void *bytes, size_t len,
 	memcpy(p->image, bytes, len);
 	p->image_len = len;
 	p->minor = minor;
-	if (read_sections(p, err) != 0 || vm_verify(p, err) != 0) {
+	if (read_sections(p, err) != 0 || vm_verify(p, err) != 0 ||
+	    vm_detect_prepare(p, err) != 0) {
 		vm_program_free(p);
 		return NULL;
 	}
@@ -665,6 +666,7 @@ void vm_program_free(struct vm_program *p)
 	}
 	for (uint32_t i = 0; p->paths && i < p->npaths; i++)
 		free(p->paths[i].segs);
+	vm_detect_release(p);
 	free(p->consts);
 	free(p->paths);
 	free(p->params);

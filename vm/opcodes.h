@@ -14,6 +14,7 @@
  *   r  regex constant          m  matcher constant   u  unsigned immediate
  *   t  pattern-tree constant
  *   e  what to do with a value of the wrong type: 0 reject, 1 null, 2 delete
+ *   d  a set of detectors, one bit each (detect.h)
  *
  * X(NAME, operands, pops, pushes, meaning). Pops and pushes are stack slot
  * types, top last: b a boolean, v a set of values (a constant, or the
@@ -72,7 +73,20 @@
 	  "replace each match of r in strings at p by s")		\
 	X(REPLACE, "pk", "", "", "replace the values at p by constant k")\
 	X(TRUNCATE_IP, "puue", "", "",					\
-	  "zero the host bits of IPs at p: IPv4 to /u1, IPv6 to /u2")
+	  "zero the host bits of IPs at p: IPv4 to /u1, IPv6 to /u2")	\
+	X(REDACT, "pduuuSe", "", "",					\
+	  "replace what detectors d find in strings at p by what u1 "	\
+	  "says (VM_REDACT_*), with numbers u2, u3 and text S")	\
+	X(ROUND, "pne", "", "",						\
+	  "round numbers at p to a multiple of n")			\
+	X(BUCKET, "pne", "", "",					\
+	  "replace numbers at p by their bucket of width n, \"[lo,hi)\"") \
+	X(SHIFT_DATE, "pupe", "", "",					\
+	  "move dates at p by 1..u days, keyed by the value at p2")	\
+	X(TRUNCATE, "pue", "", "", "cut strings at p to u characters")	\
+	X(TOKENIZE, "pSsue", "", "",					\
+	  "replace strings at p by S, key id s, '_' and u base32 "	\
+	  "characters of their keyed HMAC")
 
 enum vm_opcode {
 #define VM_OPCODE_ENUM(name, operands, pops, pushes, doc) OP_##name,
@@ -97,5 +111,17 @@ extern const struct vm_opinfo vm_opinfo[OP__COUNT];
 
 /* The `e` operand. */
 enum vm_else { VM_ELSE_REJECT = 0, VM_ELSE_NULL = 1, VM_ELSE_DELETE = 2 };
+
+/* REDACT's u1: what replaces a finding, plus VM_REDACT_KEYS to scan
+ * object keys as well. */
+enum vm_redact {
+	VM_REDACT_TEXT = 0,	/* the string S */
+	VM_REDACT_LABEL,	/* <DETECTOR> */
+	VM_REDACT_MASK,		/* masked, keeping first u2 and last u3 */
+	VM_REDACT_PSEUDONYM,	/* u2 hex digits of the keyed HMAC */
+	VM_REDACT_FAKE,		/* a safe fake of the same shape */
+	VM_REDACT__KINDS,
+	VM_REDACT_KEYS = 0x100,
+};
 
 #endif

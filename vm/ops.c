@@ -340,11 +340,6 @@ int vm_op_keep(struct vm_exec *ex, const unsigned char *ops)
 
 /* ---- string transforms --------------------------------------------------- */
 
-/* Rewrite `s` into ex->tmp. Returns 0 (done), 1 (the value does not fit
- * the operator: apply the `else` mode) or -1 (rejected). */
-typedef int (*string_fn)(struct vm_exec *ex, const unsigned char *ops,
-			 const char *s, size_t len);
-
 static int wrong_type(struct vm_exec *ex, enum vm_opcode op,
 		      const struct vm_path *path, json_ref r, uint32_t mode,
 		      const char *why)
@@ -370,9 +365,41 @@ static int wrong_type(struct vm_exec *ex, enum vm_opcode op,
 	}
 }
 
-static int each_string(struct vm_exec *ex, enum vm_opcode op,
-		       const unsigned char *ops, uint32_t else_mode,
-		       string_fn fn)
+/* The text of value `r` for an operator that takes the types in `want`:
+ * a string's decoded bytes, a number's spelling. */
+static const char *value_text(struct vm_exec *ex, json_ref r,
+			      enum json_type t, size_t *len)
+{
+	if (t == JSON_NUMBER) {
+		*len = ex->doc.nodes[r].len;
+		return json_text(&ex->doc, r);
+	}
+	return json_string(&ex->doc, r, len);
+}
+
+/* Store the result in ex->tmp as the value of `r`: of type `out`, or of
+ * the type it had when `out` is JSON_NONE. */
+static int store(struct vm_exec *ex, enum vm_opcode op, json_ref r,
+		 enum json_type t, enum json_type out)
+{
+	int rc;
+
+	if (out == JSON_NONE)
+		out = t;
+	if (out == JSON_NUMBER)
+		rc = json_set_scalar(&ex->doc, r, JSON_NUMBER, ex->tmp.data,
+				     ex->tmp.len);
+	else
+		rc = json_set_string(&ex->doc, r, ex->tmp.data, ex->tmp.len);
+	if (rc != 0)
+		return vm_doc_failed(ex);
+	vm_changed(ex, op, r, 0);
+	return 0;
+}
+
+int vm_each_value(struct vm_exec *ex, enum vm_opcode op,
+		  const unsigned char *ops, uint32_t else_mode, unsigned want,
+		  enum json_type out, vm_value_fn fn, void *ctx)
 {
 	const struct vm_path *path = &ex->p->paths[OPERAND(ops, 0)];
 	struct json_doc *d = &ex->doc;
@@ -381,8 +408,8 @@ static int each_string(struct vm_exec *ex, enum vm_opcode op,
 
 	if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
 		return -1;
-	/* A path ending in a wildcard asks for every string it reaches;
-	 * one that names a field asks for that field to be a string. */
+	/* A path ending in a wildcard asks for every value it reaches;
+	 * one that names a field asks for that field to be of the type. */
 	int every = path->nsegs > 0 &&
 		    path->segs[path->nsegs - 1].kind != VM_SEG_KEY &&
 		    path->segs[path->nsegs - 1].kind != VM_SEG_INDEX;
@@ -394,24 +421,27 @@ static int each_string(struct vm_exec *ex, enum vm_opcode op,
 		size_t len;
 		int rc;
 
-		if (t == JSON_NULL || (every && t != JSON_STRING))
+		if (t == JSON_NULL || (every && !(want & 1u << t)))
 			continue;
-		if (t != JSON_STRING) {
-			snprintf(why, sizeof why, "is a %s, not a string",
-				 json_type_name(t));
+		if (!(want & 1u << t)) {
+			snprintf(why, sizeof why, "is a %s, not a %s",
+				 json_type_name(t), want & 1u << JSON_NUMBER
+				 ? "number" : "string");
 			if (wrong_type(ex, op, path, r, else_mode, why) != 0)
 				return -1;
 			continue;
 		}
-		s = json_string(d, r, &len);
+		s = value_text(ex, r, t, &len);
 		if (s == NULL)
 			return vm_doc_failed(ex);
 		if (vm_charge(ex, 1 + len / 64) != 0)
 			return -1;
 		buf_reset(&ex->tmp);
-		rc = fn(ex, ops, s, len);
+		rc = fn(ex, ops, s, len, ctx);
 		if (rc < 0)
 			return -1;
+		if (rc == 2 && every)
+			continue;
 		if (rc > 0) {
 			if (wrong_type(ex, op, path, r, else_mode,
 				       ex->tmp.data) != 0)
@@ -422,17 +452,24 @@ static int each_string(struct vm_exec *ex, enum vm_opcode op,
 			return vm_reject(ex, VM_R_MEMORY, "%s result larger "
 					 "than %u bytes", vm_opinfo[op].name,
 					 ex->lim.max_memory);
-		if (ex->tmp.len == len && memcmp(ex->tmp.data, s, len) == 0)
+		if ((out == JSON_NONE || out == t) && ex->tmp.len == len &&
+		    memcmp(ex->tmp.data, s, len) == 0)
 			continue;
-		if (json_set_string(d, r, ex->tmp.data, ex->tmp.len) != 0)
-			return vm_doc_failed(ex);
-		vm_changed(ex, op, r, 0);
+		if (store(ex, op, r, t, out) != 0)
+			return -1;
 	}
 	return 0;
 }
 
-/* Explain a mismatch from inside a string_fn: the text goes in ex->tmp. */
-static int mismatch(struct vm_exec *ex, const char *why)
+static int each_string(struct vm_exec *ex, enum vm_opcode op,
+		       const unsigned char *ops, uint32_t else_mode,
+		       vm_value_fn fn)
+{
+	return vm_each_value(ex, op, ops, else_mode, 1u << JSON_STRING,
+			     JSON_STRING, fn, NULL);
+}
+
+int vm_mismatch(struct vm_exec *ex, const char *why)
 {
 	buf_reset(&ex->tmp);
 	buf_puts(&ex->tmp, why);
@@ -489,23 +526,11 @@ static void mask_template(struct vm_exec *ex, const char *tpl, size_t tlen,
 	}
 }
 
-static int do_mask(struct vm_exec *ex, const unsigned char *ops,
-		   const char *s, size_t len)
+void vm_mask_text(struct buf *out, const char *s, size_t len,
+		  uint32_t keep_first, uint32_t keep_last, const char *mch,
+		  size_t mlen)
 {
-	uint32_t keep_first = OPERAND(ops, 1), keep_last = OPERAND(ops, 2);
-	uint32_t mk = OPERAND(ops, 3), tk = OPERAND(ops, 4);
-	const char *mch = "*";
-	size_t mlen = 1, total = 0, seen = 0;
-
-	if (mk != VM_NONE) {
-		mch = ex->p->consts[mk].data;
-		mlen = ex->p->consts[mk].len;
-	}
-	if (tk != VM_NONE) {
-		mask_template(ex, ex->p->consts[tk].data,
-			      ex->p->consts[tk].len, mch, mlen, s, len);
-		return 0;
-	}
+	size_t total = 0, seen = 0;
 
 	for (size_t i = 0; i < len; i += utf8_len((unsigned char)s[i]))
 		total += maskable((unsigned char)s[i]);
@@ -516,16 +541,36 @@ static int do_mask(struct vm_exec *ex, const unsigned char *ops,
 		size_t n = utf8_len((unsigned char)s[i]);
 
 		if (!maskable((unsigned char)s[i])) {
-			buf_put(&ex->tmp, s + i, n);
+			buf_put(out, s + i, n);
 		} else {
 			if (seen < keep_first || seen >= total - keep_last)
-				buf_put(&ex->tmp, s + i, n);
+				buf_put(out, s + i, n);
 			else
-				buf_put(&ex->tmp, mch, mlen);
+				buf_put(out, mch, mlen);
 			seen++;
 		}
 		i += n;
 	}
+}
+
+static int do_mask(struct vm_exec *ex, const unsigned char *ops,
+		   const char *s, size_t len, void *ctx)
+{
+	uint32_t mk = OPERAND(ops, 3), tk = OPERAND(ops, 4);
+	const char *mch = "*";
+	size_t mlen = 1;
+
+	(void)ctx;
+	if (mk != VM_NONE) {
+		mch = ex->p->consts[mk].data;
+		mlen = ex->p->consts[mk].len;
+	}
+	if (tk != VM_NONE)
+		mask_template(ex, ex->p->consts[tk].data,
+			      ex->p->consts[tk].len, mch, mlen, s, len);
+	else
+		vm_mask_text(&ex->tmp, s, len, OPERAND(ops, 1),
+			     OPERAND(ops, 2), mch, mlen);
 	return 0;
 }
 
@@ -534,18 +579,35 @@ int vm_op_mask(struct vm_exec *ex, const unsigned char *ops)
 	return each_string(ex, OP_MASK, ops, OPERAND(ops, 5), do_mask);
 }
 
-static int do_pseudonymize(struct vm_exec *ex, const unsigned char *ops,
-			   const char *s, size_t len)
+void vm_hmac(const struct vm_program *p, const char *domain, const char *s,
+	     size_t len, unsigned char mac[32])
 {
-	static const char hex[] = "0123456789abcdef";
-	crypto_auth_hmacsha256_state st = ex->p->hmac;
-	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	uint32_t n = OPERAND(ops, 1);
+	crypto_auth_hmacsha256_state st = p->hmac;
 
+	/* A domain, NUL-terminated, keeps each use's hashes apart. */
+	if (domain)
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)
+					      domain, strlen(domain) + 1);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)s, len);
 	crypto_auth_hmacsha256_final(&st, mac);
+}
+
+void vm_hex(struct buf *out, const unsigned char *mac, uint32_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
 	for (uint32_t i = 0; i < n; i++)
-		buf_putc(&ex->tmp, hex[i % 2 ? mac[i / 2] & 15 : mac[i / 2] >> 4]);
+		buf_putc(out, hex[i % 2 ? mac[i / 2] & 15 : mac[i / 2] >> 4]);
+}
+
+static int do_pseudonymize(struct vm_exec *ex, const unsigned char *ops,
+			   const char *s, size_t len, void *ctx)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+
+	(void)ctx;
+	vm_hmac(ex->p, NULL, s, len, mac);
+	vm_hex(&ex->tmp, mac, OPERAND(ops, 1));
 	return 0;
 }
 
@@ -556,7 +618,7 @@ int vm_op_pseudonymize(struct vm_exec *ex, const unsigned char *ops)
 }
 
 static int do_replace_re(struct vm_exec *ex, const unsigned char *ops,
-			 const char *s, size_t len)
+			 const char *s, size_t len, void *ctx)
 {
 	const struct vm_const *re = &ex->p->consts[OPERAND(ops, 1)];
 	const struct vm_const *with = &ex->p->consts[OPERAND(ops, 2)];
@@ -565,6 +627,7 @@ static int do_replace_re(struct vm_exec *ex, const unsigned char *ops,
 	PCRE2_SIZE outlen;
 	int rc;
 
+	(void)ctx;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		size_t room = attempt ? 0 : len + len / 2 + 64;
 
@@ -631,15 +694,16 @@ int vm_parse_ip(const char *s, size_t len, unsigned char addr[16])
 }
 
 static int do_truncate_ip(struct vm_exec *ex, const unsigned char *ops,
-			  const char *s, size_t len)
+			  const char *s, size_t len, void *ctx)
 {
 	unsigned char a[16];
 	char out[INET6_ADDRSTRLEN];
 	int n = vm_parse_ip(s, len, a);
 	uint32_t prefix;
 
+	(void)ctx;
 	if (n == 0)
-		return mismatch(ex, "is not an IP address");
+		return vm_mismatch(ex, "is not an IP address");
 	prefix = OPERAND(ops, n == 4 ? 1 : 2);
 	/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is an IPv4 address
 	 * in disguise: it gets the IPv4 prefix. */
@@ -649,13 +713,13 @@ static int do_truncate_ip(struct vm_exec *ex, const unsigned char *ops,
 			prefix += 96;
 	}
 	if (prefix == VM_NONE)
-		return mismatch(ex, n == 4 ? "is an IPv4 address"
+		return vm_mismatch(ex, n == 4 ? "is an IPv4 address"
 					   : "is an IPv6 address");
 	for (int bit = (int)prefix; bit < n * 8; bit++)
 		a[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
 	if (inet_ntop(n == 4 ? AF_INET : AF_INET6, a, out, sizeof out) ==
 	    NULL)
-		return mismatch(ex, "is not an IP address");
+		return vm_mismatch(ex, "is not an IP address");
 	buf_puts(&ex->tmp, out);
 	return 0;
 }

@@ -91,6 +91,9 @@ struct vm_program {
 
 	int has_key;
 	crypto_auth_hmacsha256_state hmac;	/* keyed once, copied per use */
+
+	struct vm_dset **dsets;	/* the detector sets REDACT uses, compiled */
+	uint32_t ndsets;
 };
 
 /* Why a program was refused: a message and, when it applies, the byte
@@ -134,6 +137,14 @@ int vm_check_pattern(const struct vm_program *p, const struct vm_const *c,
 
 /* Verify the program's code (verify.c): called by vm_load. */
 int vm_verify(struct vm_program *p, struct vm_error *err);
+
+/* Compile the detector sets the code names (redact.c): called by vm_load
+ * after the verifier; released by vm_program_free. */
+int vm_detect_prepare(struct vm_program *p, struct vm_error *err);
+void vm_detect_release(struct vm_program *p);
+struct vm_dset;
+const struct vm_dset *vm_program_dset(const struct vm_program *p,
+				      uint32_t set);
 
 /* Print a listing of the whole program (disasm.c). */
 void vm_disasm(const struct vm_program *p, struct buf *out);

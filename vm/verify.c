@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "detect.h"
 
 const struct vm_opinfo vm_opinfo[OP__COUNT] = {
 #define VM_OPINFO(name, operands, pops, pushes, doc) \
@@ -115,6 +116,80 @@ static int writable(const struct vm_path *path)
 	return path->mode == VM_PATH_PLAIN && path->nsegs > 0;
 }
 
+/* A positive, finite number constant, written in at most 64 bytes. */
+static int positive(const struct vm_program *p, uint32_t k)
+{
+	return p->consts[k].num > 0 && p->consts[k].num <= 1e300 &&
+	       p->consts[k].len <= 64;
+}
+
+/* A key id: 1 to 32 ASCII letters and digits. */
+static int key_id(const struct vm_const *c)
+{
+	if (c->len < 1 || c->len > 32)
+		return 0;
+	for (uint32_t i = 0; i < c->len; i++) {
+		char ch = c->data[i];
+
+		if (!((ch >= '0' && ch <= '9') ||
+		      ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')))
+			return 0;
+	}
+	return 1;
+}
+
+/* The operands of REDACT and the whole-value operators. Keyed ones need
+ * a program that asks for a key, so that none runs unkeyed. */
+static int check_new_operands(struct verifier *v, uint32_t pc,
+			      enum vm_opcode op, const uint32_t *a)
+{
+	const struct vm_program *p = v->p;
+	uint32_t kind;
+	int keyed = 0;
+
+	switch (op) {
+	case OP_REDACT:
+		kind = a[2] & ~(uint32_t)VM_REDACT_KEYS;
+		if (kind >= VM_REDACT__KINDS || (kind == VM_REDACT_TEXT &&
+						 a[5] == VM_NONE))
+			return vfail(v, pc, "REDACT replacement %u is not "
+				     "valid", a[2]);
+		if (a[3] > 1000000 || a[4] > 1000000 ||
+		    (kind == VM_REDACT_PSEUDONYM && (a[3] < 1 || a[3] > 64)))
+			return vfail(v, pc, "REDACT count out of range");
+		keyed = kind == VM_REDACT_PSEUDONYM || kind == VM_REDACT_FAKE;
+		break;
+	case OP_ROUND:
+	case OP_BUCKET:
+		if (!positive(p, a[1]))
+			return vfail(v, pc, "%s step is not positive",
+				     vm_opinfo[op].name);
+		break;
+	case OP_SHIFT_DATE:
+		if (a[1] < 1 || a[1] > 36500)
+			return vfail(v, pc, "SHIFT_DATE days %u is not "
+				     "1..36500", a[1]);
+		keyed = 1;
+		break;
+	case OP_TRUNCATE:
+		if (a[1] > 1000000)
+			return vfail(v, pc, "TRUNCATE length out of range");
+		break;
+	case OP_TOKENIZE:
+		if (a[3] < 1 || a[3] > 51 || !key_id(&p->consts[a[2]]))
+			return vfail(v, pc, "TOKENIZE key id or length out "
+				     "of range");
+		keyed = 1;
+		break;
+	default:
+		break;
+	}
+	if (keyed && !(p->flags & VM_META_NEEDS_KEY))
+		return vfail(v, pc, "%s is keyed but the program does not "
+			     "ask for a key", vm_opinfo[op].name);
+	return 0;
+}
+
 /* Pass 2: one instruction's operands, and what each opcode demands of
  * them beyond their kinds. */
 static int check_operands(struct verifier *v, uint32_t pc)
@@ -186,6 +261,11 @@ static int check_operands(struct verifier *v, uint32_t pc)
 				return vfail(v, pc, "bad type-mismatch mode "
 					     "%u", x);
 			break;
+		case 'd':
+			if (x == 0 || (x & ~vm_detect_all()))
+				return vfail(v, pc, "detector set 0x%x is not "
+					     "valid", x);
+			break;
 		case 'u':
 			break;
 		default:
@@ -235,6 +315,8 @@ static int check_operands(struct verifier *v, uint32_t pc)
 				     "range");
 		break;
 	default:
+		if (check_new_operands(v, pc, op, a) != 0)
+			return -1;
 		break;
 	}
 	for (size_t i = 0; kinds[i]; i++)

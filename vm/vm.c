@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "detect.h"
 #include "exec.h"
 
 /* Instruction lengths, from the one opcode list. */
@@ -57,8 +58,11 @@ struct vm_exec *vm_exec_new(const struct vm_program *p,
 	ex->md = pcre2_match_data_create(p->max_captures + 1, NULL);
 	ex->mctx = pcre2_match_context_create(NULL);
 	ex->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+	if (p->ndsets > 0)
+		ex->dscan = vm_dscan_new();
 	if (ex->set == NULL || ex->cache == NULL || ex->marks == NULL ||
-	    ex->md == NULL || ex->mctx == NULL || ex->jit == NULL)
+	    ex->md == NULL || ex->mctx == NULL || ex->jit == NULL ||
+	    (p->ndsets > 0 && ex->dscan == NULL))
 		goto fail;
 	pcre2_jit_stack_assign(ex->mctx, NULL, ex->jit);
 	/* Backtracking is bounded: a pathological regex rejects the event
@@ -86,6 +90,7 @@ void vm_exec_free(struct vm_exec *ex)
 	pcre2_match_data_free(ex->md);
 	pcre2_match_context_free(ex->mctx);
 	pcre2_jit_stack_free(ex->jit);
+	vm_dscan_free(ex->dscan);
 	free(ex);
 }
 
@@ -583,6 +588,27 @@ static int execute(struct vm_exec *ex)
 			break;
 		case OP_TRUNCATE_IP:
 			if (vm_op_truncate_ip(ex, ops) != 0)
+				return -1;
+			break;
+		case OP_REDACT:
+			if (vm_op_redact(ex, ops) != 0)
+				return -1;
+			break;
+		case OP_ROUND:
+		case OP_BUCKET:
+			if (vm_op_round(ex, ops, op == OP_BUCKET) != 0)
+				return -1;
+			break;
+		case OP_SHIFT_DATE:
+			if (vm_op_shift_date(ex, ops) != 0)
+				return -1;
+			break;
+		case OP_TRUNCATE:
+			if (vm_op_truncate(ex, ops) != 0)
+				return -1;
+			break;
+		case OP_TOKENIZE:
+			if (vm_op_tokenize(ex, ops) != 0)
 				return -1;
 			break;
 		case OP__COUNT:

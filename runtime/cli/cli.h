@@ -73,5 +73,6 @@ void cli_print_summary(const struct scrub_counters *c);
 /* Subcommands. */
 int cmd_run(int argc, char **argv);
 int cmd_test_pattern(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run            apply a policy to NDJSON events\n"
+	"  detect         find personal data and secrets in lines of text\n"
 	"  test-pattern   test an EventBridge event pattern against an event\n"
 	"\n"
 	"'scrub COMMAND --help' describes each command.\n";
@@ -18,6 +19,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "detect", cmd_detect },
 	{ "test-pattern", cmd_test_pattern },
 };
 

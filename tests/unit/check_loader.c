@@ -236,6 +236,47 @@ static void v_tree_path(struct asm_prog *a)
 	cc_op(&a->e, OP_HALT);
 }
 
+static void v_redact_set(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_REDACT, a->path, 1u << 30, 0u, 0u, 0u, a->str, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_redact_text(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_REDACT, a->path, 1u, 0u, 0u, 0u, VM_NONE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_redact_unkeyed(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_REDACT, a->path, 1u, (uint32_t)VM_REDACT_FAKE, 0u,
+	      0u, VM_NONE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_round_step(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_ROUND, a->path, cc_const(&a->e, VM_K_NUMBER, "-1", 2),
+	      0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_shift_days(struct asm_prog *a)
+{
+	a->e.flags |= VM_META_NEEDS_KEY;
+	cc_op(&a->e, OP_SHIFT_DATE, a->path, 0u, a->path, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_tokenize_id(struct asm_prog *a)
+{
+	a->e.flags |= VM_META_NEEDS_KEY;
+	cc_op(&a->e, OP_TOKENIZE, a->path, VM_NONE,
+	      cc_string(&a->e, "k-1", 3), 26u, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
 static const struct {
 	void (*build)(struct asm_prog *);
 	const char *message;
@@ -267,6 +308,14 @@ static const struct {
 	{ v_else_mode, "code, pc 0: bad type-mismatch mode 7" },
 	{ v_bad_matcher, "CONS section: matcher entry 0 (kind 99) is "
 			 "malformed" },
+	{ v_redact_set, "code, pc 0: detector set 0x40000000 is not valid" },
+	{ v_redact_text, "code, pc 0: REDACT replacement 0 is not valid" },
+	{ v_redact_unkeyed, "code, pc 0: REDACT is keyed but the program "
+			    "does not ask for a key" },
+	{ v_round_step, "code, pc 0: ROUND step is not positive" },
+	{ v_shift_days, "code, pc 0: SHIFT_DATE days 0 is not 1..36500" },
+	{ v_tokenize_id, "code, pc 0: TOKENIZE key id or length out of "
+			 "range" },
 };
 
 START_TEST(test_verifier_rejects)
