@@ -538,7 +538,7 @@ static void check_truncate(struct cc *c, const struct dsl_stmt *s)
 	}
 }
 
-/* ---- detectors and whole-value operators ------------------------- */
+/* ---- detectors and whole-value operators --------------------------------- */
 
 /* `using NAME, ...`: detectors and groups, each known. */
 static void check_using(struct cc *c, const struct dsl_stmt *s)
@@ -707,7 +707,7 @@ static void check_tokenize(struct cc *c, const struct dsl_stmt *s)
 		    "characters long");
 }
 
-/* ---- statements ------------------------------------------------------------- */
+/* ---- statements ---------------------------------------------------------- */
 
 static void check_stmts(struct cc *c, const struct dsl_list *stmts,
 			int top);
