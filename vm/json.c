@@ -432,43 +432,28 @@ size_t json_unescape(const char *s, size_t len, char *out)
 	return n;
 }
 
-/* Write the canonical escape for code point `cp` < 0x80 that needs one,
- * else the byte itself. */
+/* Write ASCII character c in canonical form: the short escapes for " \
+ * and the five controls that have one, \u00xx for the other controls,
+ * the byte itself otherwise. */
 static void put_ascii_canonical(struct buf *out, unsigned c)
 {
 	static const char hex[] = "0123456789abcdef";
+	static const char shorts[] = {
+		['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+		['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+	};
 	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 
-	switch (c) {
-	case '"':
-		buf_put(out, "\\\"", 2);
-		return;
-	case '\\':
-		buf_put(out, "\\\\", 2);
-		return;
-	case '\b':
-		buf_put(out, "\\b", 2);
-		return;
-	case '\f':
-		buf_put(out, "\\f", 2);
-		return;
-	case '\n':
-		buf_put(out, "\\n", 2);
-		return;
-	case '\r':
-		buf_put(out, "\\r", 2);
-		return;
-	case '\t':
-		buf_put(out, "\\t", 2);
-		return;
-	}
-	if (c < 0x20) {
+	if (c < sizeof shorts && shorts[c]) {
+		esc[1] = shorts[c];
+		buf_put(out, esc, 2);
+	} else if (c < 0x20) {
 		esc[4] = hex[c >> 4];
 		esc[5] = hex[c & 15];
 		buf_put(out, esc, 6);
-		return;
+	} else {
+		buf_putc(out, (char)c);
 	}
-	buf_putc(out, (char)c);
 }
 
 void json_encode_string(struct buf *out, const char *utf8, size_t len)
