@@ -32,7 +32,7 @@ const char *cc_fclass_name(enum cc_fclass k)
 	return names[k];
 }
 
-/* ---- fields ------------------------------------------------------------------ */
+/* ---- fields -------------------------------------------------------------- */
 
 static struct cc_field *add_field(struct fx *x, struct dsl_path *p,
 				  unsigned types)
@@ -144,7 +144,7 @@ static void named_paths(struct fx *x, const struct dsl_list *list)
 	}
 }
 
-/* ---- conditions, as far as the schema decides them ---------------------------- */
+/* ---- conditions, as far as the schema decides them ----------------------- */
 
 static int not3(int v)
 {
@@ -320,7 +320,7 @@ static int eval(const struct fx *x, const struct dsl_expr *e)
 	}
 }
 
-/* ---- what an action does to one field ----------------------------------------------- */
+/* ---- what an action does to one field ------------------------------------ */
 
 struct ctx {
 	int maybe;		/* inside a rule the schema does not decide */
@@ -450,7 +450,8 @@ static void value_op(struct fx *x, struct cc_field *v,
 static int one_place(const struct dsl_path *p)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->segs[i].kind == SEG_MEMBERS || p->segs[i].kind == SEG_DEEP)
+		if (p->segs[i].kind == SEG_MEMBERS ||
+		    p->segs[i].kind == SEG_DEEP)
 			return 0;
 	return 1;
 }
@@ -628,7 +629,7 @@ static void action(struct fx *x, const struct dsl_stmt *s,
 	}
 }
 
-/* ---- statements ----------------------------------------------------------------------- */
+/* ---- statements ---------------------------------------------------------- */
 
 static void drop_all(struct fx *x, const struct dsl_stmt *s, const char *why)
 {
@@ -658,11 +659,11 @@ static void walk(struct fx *x, const struct dsl_list *list,
 			break;
 		case ST_SELECT:
 			if (!k->maybe && eval(x, s->cond) == NO)
-				drop_all(x, s, "the select drops these events");
+				drop_all(x, s, "by the select");
 			break;
 		case ST_DROP:
 			if (!k->maybe && eval(x, s->cond) == YES)
-				drop_all(x, s, "the drop drops these events");
+				drop_all(x, s, "by the drop");
 			break;
 		case ST_RULE:
 			t = eval(x, s->cond);

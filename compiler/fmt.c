@@ -22,7 +22,7 @@ struct fmt {
 	size_t col;		/* column of the next character written */
 };
 
-/* ---- writing ------------------------------------------------------------------ */
+/* ---- writing ------------------------------------------------------------- */
 
 static size_t width_of(const char *s, size_t n)
 {
@@ -84,7 +84,7 @@ static void copy_flat(struct fmt *f, const struct buf *tmp, size_t width)
 	f->col += width;
 }
 
-/* ---- flat forms ------------------------------------------------------------------ */
+/* ---- flat forms ---------------------------------------------------------- */
 
 static void json_flat(struct fmt *f, const void *x)
 {
@@ -268,7 +268,7 @@ static void flat(struct fmt *f, flat_fn fn, const void *x)
 	buf_free(&tmp);
 }
 
-/* ---- broken forms ---------------------------------------------------------------- */
+/* ---- broken forms -------------------------------------------------------- */
 
 /* A JSON value: flat if it fits before column WIDTH - reserve, else an
  * object or array over several lines, one member a line. */
@@ -401,7 +401,7 @@ static void opts(struct fmt *f, const struct dsl_stmt *s, size_t indent)
 	}
 }
 
-/* ---- statements -------------------------------------------------------------------- */
+/* ---- statements ---------------------------------------------------------- */
 
 typedef void (*stmt_fn)(struct fmt *f, const struct dsl_stmt *s,
 			size_t indent);
@@ -504,7 +504,7 @@ static const stmt_fn printers[] = {
 	[ST_TRUNCATE] = action,
 };
 
-/* ---- comments and layout ------------------------------------------------------------ */
+/* ---- comments and layout ------------------------------------------------- */
 
 static unsigned newlines(const struct fmt *f, uint32_t from, uint32_t to)
 {

@@ -77,7 +77,8 @@ static unsigned type_bit(const char *t, size_t n)
 	};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strlen(names[i].name) == n && memcmp(names[i].name, t, n) == 0)
+		if (strlen(names[i].name) == n &&
+		    memcmp(names[i].name, t, n) == 0)
 			return names[i].bit;
 	return 0;
 }
@@ -189,7 +190,8 @@ static void add_values(struct sb *b, struct cc_snode *n, json_ref sch)
 	else
 		return;
 	cap = c ? 1 : json_length(d, e);
-	n->values = dsl_alloc(&b->s->arena, (cap ? cap : 1) * sizeof *n->values);
+	n->values = dsl_alloc(&b->s->arena,
+			      (cap ? cap : 1) * sizeof *n->values);
 	if (n->values == NULL) {
 		b->failed = 1;
 		return;
@@ -378,7 +380,7 @@ void cc_schema_free(struct cc_schema *s)
 	free(s);
 }
 
-/* ---- look-ups -------------------------------------------------------------- */
+/* ---- look-ups ------------------------------------------------------------ */
 
 static void better(struct cc_slookup *best, const struct cc_slookup *r)
 {

@@ -25,7 +25,7 @@ static const char usage[] =
 	"usage: scrubc check [OPTIONS] FILE...\n"
 	"       scrubc build [OPTIONS] FILE -o OUT\n"
 	"       scrubc disasm FILE\n"
-	"       scrubc test [--junit FILE] [--param NAME=VALUE]... POLICY...\n"
+	"       scrubc test [--junit FILE] POLICY...\n"
 	"       scrubc fmt [--check] FILE...\n"
 	"       scrubc explain POLICY --event FILE [--param NAME=VALUE]...\n"
 	"       scrubc fields POLICY [--schema FILE]... [--deny-unclassified]"

@@ -15,7 +15,7 @@
 #include "../vm/json.h"
 #include "scrubc.h"
 
-/* ---- options ------------------------------------------------------------------ */
+/* ---- options ------------------------------------------------------------- */
 
 int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i)
 {
@@ -80,7 +80,7 @@ void sc_free_schemas(struct cc_schema *s[SC_MAX_SCHEMAS], size_t n)
 		cc_schema_free(s[i]);
 }
 
-/* ---- -Wno and -Werror ----------------------------------------------------------- */
+/* ---- -Wno and -Werror ---------------------------------------------------- */
 
 static int turned_off(const struct sc_diagopts *o, const char *code)
 {
@@ -142,7 +142,7 @@ static void filter(const struct sc_diagopts *o, struct dsl_ctx *c)
 	c->diag_tail = link;
 }
 
-/* ---- the report --------------------------------------------------------------- */
+/* ---- the report ---------------------------------------------------------- */
 
 struct sc_report {
 	struct sc_diagopts o;
@@ -468,7 +468,8 @@ static void sarif_rules(const struct sc_report *r, struct buf *b)
 	for (size_t i = 0; i < r->ncodes; i++) {
 		const char *text = describe(r->codes[i]);
 
-		buf_puts(b, i ? ",\n          {\"id\":" : "\n          {\"id\":");
+		buf_puts(b, i ? ",\n          {\"id\":"
+			 : "\n          {\"id\":");
 		jstr(b, r->codes[i]);
 		buf_puts(b, ",\"shortDescription\":{\"text\":");
 		jstr(b, text ? text : "A scrubc diagnostic.");

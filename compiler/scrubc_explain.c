@@ -93,7 +93,8 @@ static void observe(void *ctx, const struct vm_trace *t)
 static void op_word(enum vm_opcode op, char *out, size_t len)
 {
 	const char *n = op == OP_REPLACE_RE ? "replace"
-			: op == OP_TRUNCATE_IP ? "truncate" : vm_opinfo[op].name;
+			: op == OP_TRUNCATE_IP ? "truncate"
+			: vm_opinfo[op].name;
 	size_t i;
 
 	for (i = 0; n[i] && i + 1 < len; i++)

@@ -29,37 +29,58 @@ static void path_text(const struct cc_field *v, struct buf *b)
 		buf_puts(b, "(every other field)");
 }
 
+/* One row: the field, its class (starred when it depends on a rule),
+ * and what the policy does to it. */
+static void text_row(const struct cc_field *v, size_t width, struct buf *b)
+{
+	const char *name = cc_fclass_name(v->best);
+	size_t start = b->len;
+
+	buf_puts(b, "  ");
+	path_text(v, b);
+	while (b->len - start < width + 3)
+		buf_putc(b, ' ');
+	buf_puts(b, name);
+	buf_puts(b, v->best != v->worst ? "*" : " ");
+	for (size_t i = strlen(name); i < 12; i++)
+		buf_putc(b, ' ');
+	buf_put(b, v->how.data, v->how.len);
+	if (v->best != v->worst) {
+		buf_puts(b, "; otherwise ");
+		buf_puts(b, cc_fclass_name(v->worst));
+	}
+	while (b->len > start && b->data[b->len - 1] == ' ')
+		b->len--;
+	buf_putc(b, '\n');
+}
+
 static void text_report(const struct fopts *o, const struct cc_fields *f)
 {
 	size_t width = 24, count[CC_F_DROPPED + 1] = { 0 }, starred = 0;
 	struct buf b;
 
-	buf_init(&b, 1u << 20);
+	buf_init(&b, 64u << 20);
 	for (size_t i = 0; i < f->n; i++) {
 		buf_reset(&b);
 		path_text(&f->v[i], &b);
 		if (b.len > width)
 			width = b.len > 48 ? 48 : b.len;
+		count[f->v[i].best]++;
+		starred += f->v[i].best != f->v[i].worst;
 	}
+	buf_reset(&b);
 	printf("%s%s%s:\n", o->policy, f->schema ? ", events of " : "",
 	       f->schema ? f->schema->file : "");
-	for (size_t i = 0; i < f->n; i++) {
-		const struct cc_field *v = &f->v[i];
-		const char *name = cc_fclass_name(v->best);
-		int star = v->best != v->worst;
-
-		buf_reset(&b);
-		path_text(v, &b);
-		buf_putc(&b, '\0');
-		printf("  %-*s %s%-*s %.*s", (int)width, b.data, name,
-		       12 - (int)strlen(name), star ? "*" : "",
-		       (int)v->how.len, v->how.data ? v->how.data : "");
-		if (star)
-			printf("; otherwise %s", cc_fclass_name(v->worst));
-		printf("\n");
-		count[v->best]++;
-		starred += star;
+	/* When nothing gets through, one line says it for every field. */
+	if (f->n && count[CC_F_DROPPED] == f->n) {
+		printf("  every event is dropped: %.*s\n", (int)f->v[0].how.len,
+		       f->v[0].how.data);
+		buf_free(&b);
+		return;
 	}
+	for (size_t i = 0; i < f->n; i++)
+		text_row(&f->v[i], width, &b);
+	fwrite(b.data, 1, b.len, stdout);
 	printf("  %zu fields: %zu kept, %zu transformed, %zu redacted, %zu "
 	       "removed, %zu dropped, %zu pass unclassified\n", f->n,
 	       count[CC_F_KEPT], count[CC_F_TRANSFORMED],

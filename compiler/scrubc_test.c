@@ -58,7 +58,7 @@ struct tctx {
 	size_t nfile_params;
 };
 
-/* ---- results --------------------------------------------------------------- */
+/* ---- results ------------------------------------------------------------- */
 
 static struct result *add_result(struct suite *s, const char *name,
 				 size_t len)
@@ -102,12 +102,13 @@ static void case_error(struct tctx *t, struct result *r, json_ref at,
 		       const char *msg)
 {
 	r->v = T_ERROR;
+	buf_puts(&r->detail, "    ");
 	at_node(t, at, &r->detail);
 	buf_puts(&r->detail, msg);
 	buf_putc(&r->detail, '\n');
 }
 
-/* ---- comparing values -------------------------------------------------------- */
+/* ---- comparing values ---------------------------------------------------- */
 
 struct cmp {
 	struct json_doc *a, *b;	/* expected, actual */
@@ -236,7 +237,8 @@ static void compare_elements(struct cmp *c, json_ref x, json_ref y)
 static void compare(struct cmp *c, json_ref x, json_ref y)
 {
 	enum json_type tx = json_type_of(c->a, x), ty = json_type_of(c->b, y);
-	const struct json_node *nx = json_node(c->a, x), *ny = json_node(c->b, y);
+	const struct json_node *nx = json_node(c->a, x);
+	const struct json_node *ny = json_node(c->b, y);
 	const char *sx, *sy;
 	size_t lx, ly;
 
@@ -267,7 +269,7 @@ static void compare(struct cmp *c, json_ref x, json_ref y)
 	}
 }
 
-/* ---- one case ------------------------------------------------------------------ */
+/* ---- one case ------------------------------------------------------------ */
 
 /* The path of a file a case names, relative to the tests file. */
 static char *case_file(struct tctx *t, json_ref name_node)
@@ -517,7 +519,7 @@ out:
 	buf_free(&diags);
 }
 
-/* ---- one policy ------------------------------------------------------------------- */
+/* ---- one policy ---------------------------------------------------------- */
 
 static char *tests_path(const char *policy)
 {
@@ -549,7 +551,8 @@ static void run_cases(struct tctx *t)
 
 	t->nfile_params = params_of(t, cc_jget(d, d->root, "params"),
 				    t->file_params, 0, 64);
-	if (json_type_of(d, cases) != JSON_ARRAY || json_length(d, cases) == 0) {
+	if (json_type_of(d, cases) != JSON_ARRAY ||
+	    json_length(d, cases) == 0) {
 		at_node(t, cases ? cases : d->root, &t->s->error);
 		buf_puts(&t->s->error, "expected \"cases\": a list of at least "
 			 "one case\n");
@@ -586,7 +589,8 @@ static void run_suite(struct suite *s)
 			 : "\n");
 	} else if (json_type_of(&f.doc, f.doc.root) != JSON_OBJECT) {
 		buf_puts(&s->error, s->tests);
-		buf_puts(&s->error, ": expected a JSON object with \"cases\"\n");
+		buf_puts(&s->error, ": expected a JSON object with "
+			 "\"cases\"\n");
 	} else {
 		run_cases(&t);
 	}
@@ -613,7 +617,7 @@ static void print_suite(const struct suite *s)
 	}
 }
 
-/* ---- JUnit XML ----------------------------------------------------------------------- */
+/* ---- JUnit XML ----------------------------------------------------------- */
 
 static void xml(struct buf *b, const char *s, size_t n)
 {
@@ -711,7 +715,7 @@ static int write_junit(const char *path, const struct suite *s, size_t n)
 	return rc;
 }
 
-/* ---- the command ----------------------------------------------------------------------- */
+/* ---- the command --------------------------------------------------------- */
 
 static void free_suite(struct suite *s)
 {

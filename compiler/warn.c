@@ -81,7 +81,7 @@ static void add(struct warn *w, const struct dsl_stmt *s,
 	u->depth = w->depth;
 }
 
-/* ---- collecting uses ------------------------------------------------------- */
+/* ---- collecting uses ----------------------------------------------------- */
 
 struct keychain {
 	const struct dsl_json *key[64];
@@ -255,7 +255,7 @@ static void stmts_uses(struct warn *w, const struct dsl_list *list)
 		stmt_uses(w, list->items[i]);
 }
 
-/* ---- relations between uses ------------------------------------------------ */
+/* ---- relations between uses ---------------------------------------------- */
 
 /* Does `r` run whenever `u` does (as far as rules go)? */
 static int runs_with(const struct use *r, const struct use *u)
@@ -293,7 +293,7 @@ static int recreated(const struct warn *w, size_t from, size_t to,
 	return 0;
 }
 
-/* ---- messages ----------------------------------------------------------------- */
+/* ---- messages ------------------------------------------------------------ */
 
 /* The path as written in a policy, cut short with "..." if long. */
 static const char *path_text(const struct dsl_path *p, char *out,
@@ -333,7 +333,7 @@ static void note(struct warn *w, struct dsl_span at, const char *code,
 	dsl_diag(w->c->ctx, DSL_NOTE, at, code, "%s", msg);
 }
 
-/* ---- removed values ------------------------------------------------------------ */
+/* ---- removed values ------------------------------------------------------ */
 
 static void warn_gone(struct warn *w, const struct use *u,
 		      const struct use *r)
@@ -386,7 +386,7 @@ static void find_gone(struct warn *w)
 	}
 }
 
-/* ---- undone actions ------------------------------------------------------------- */
+/* ---- undone actions ------------------------------------------------------ */
 
 /* Does use b throw away what use a did at a's path? */
 static int discards(const struct use *b, const struct use *a)
@@ -438,7 +438,7 @@ static void find_undone(struct warn *w)
 	}
 }
 
-/* ---- paths events do not have ------------------------------------------------------ */
+/* ---- paths events do not have -------------------------------------------- */
 
 /* May the policy itself make a value at p (or around it)? */
 static int policy_made(const struct warn *w, const struct dsl_path *p)
@@ -483,6 +483,26 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* Can a value of the schema's node be where segment s leads: an object
+ * for a name, an array for an index? */
+static int schema_may_hold(const struct cc_snode *n, const struct dsl_seg *s)
+{
+	unsigned want = s->kind == SEG_KEY || s->kind == SEG_MEMBERS
+			? CC_T_OBJECT : s->kind == SEG_DEEP
+			? CC_T_OBJECT | CC_T_ARRAY : CC_T_ARRAY;
+
+	return n->types == 0 || (n->types & want);
+}
+
+static const char *type_words(unsigned t)
+{
+	t &= ~(unsigned)CC_T_NULL;
+	return t == CC_T_STRING ? "a string" : t == CC_T_NUMBER ? "a number"
+	       : t == CC_T_BOOL ? "true or false" : t == CC_T_ARRAY
+	       ? "an array" : t == CC_T_OBJECT ? "an object"
+	       : "not an object";
+}
+
 static void check_schemas(struct warn *w, const struct use *u)
 {
 	const struct cc_options *o = &w->c->opts;
@@ -507,8 +527,15 @@ static void check_schemas(struct warn *w, const struct use *u)
 		     "unknown-path", "no event of %s has %s",
 		     o->nschemas == 1 ? base_name(where->file) : "the schemas",
 		     text);
-	if (p->segs[best.seg].kind == SEG_KEY && best.node &&
-	    p->segs[best.seg].len > 2) {
+	if (best.node && best.seg > 0 && !schema_may_hold(best.node,
+							 &p->segs[best.seg])) {
+		struct dsl_path parent = { p->segs, best.seg, p->span };
+
+		path_text(&parent, text, sizeof text);
+		dsl_diag_hint(w->c->ctx, d, "%s is %s", text,
+			      type_words(best.node->types));
+	} else if (p->segs[best.seg].kind == SEG_KEY && best.node &&
+		   p->segs[best.seg].len > 2) {
 		const char *near = cc_schema_nearest(best.node,
 						     p->segs[best.seg].name,
 						     p->segs[best.seg].len);
@@ -534,7 +561,7 @@ static void find_unknown(struct warn *w)
 	}
 }
 
-/* ---- order ------------------------------------------------------------------------ */
+/* ---- order --------------------------------------------------------------- */
 
 static int before(const struct dsl_diag *a, const struct dsl_diag *b)
 {

@@ -61,7 +61,7 @@ static void push_fact(struct wm *m, struct facts *f, const struct fact *x)
 	f->v[f->n++] = *x;
 }
 
-/* ---- what a condition says ---------------------------------------------- */
+/* ---- what a condition says ----------------------------------------------- */
 
 static int is_key(const struct dsl_json *j, const char *k)
 {
@@ -169,7 +169,7 @@ static void expr_facts(struct wm *m, const struct dsl_stmt *s,
 		push_fact(m, out, &x);
 }
 
-/* ---- one value against one matcher ----------------------------------------- */
+/* ---- one value against one matcher --------------------------------------- */
 
 static int same_value(const struct dsl_json *a, const struct dsl_json *b)
 {
@@ -350,7 +350,7 @@ int cc_matcher_passes(const struct dsl_json *v, const struct dsl_json *a)
 	return MAYBE;
 }
 
-/* ---- what gets this far ------------------------------------------------------ */
+/* ---- what gets this far -------------------------------------------------- */
 
 enum { ANY, SOME, ABSENT, PRESENT };
 
@@ -477,7 +477,7 @@ static const struct fact *ruled_out(const struct wm *m, const struct fact *t,
 	return by;
 }
 
-/* ---- scalar fields ----------------------------------------------------------- */
+/* ---- scalar fields ------------------------------------------------------- */
 
 static int scalar_field(const struct cc *c, const struct dsl_path *p)
 {
@@ -511,7 +511,7 @@ static int scalar_field(const struct cc *c, const struct dsl_path *p)
 	return 1;
 }
 
-/* ---- the warnings ---------------------------------------------------------------- */
+/* ---- the warnings -------------------------------------------------------- */
 
 /* The source text of a span, cut at `max` bytes. */
 static void quote(const struct cc *c, struct dsl_span sp, struct buf *out,
