@@ -91,9 +91,9 @@ static int load_key(const char *key_file, struct buf *key)
 		return -1;
 	}
 	if (vm_key_is_test(key->data, key->len)) {
-		cli_error("the key %s is scrubc test's public test key: use "
-			  "a secret key", key_file ? "file holds" :
-			  "in SCRUB_KEY");
+		cli_error("%s scrubc test's public test key: use a secret "
+			  "key", key_file ? "the key file holds" :
+			  "the key in SCRUB_KEY is");
 		return -1;
 	}
 	return 1;

@@ -14,8 +14,9 @@
 #
 # Then fmt: each fmt/NAME.scrub must format to fmt/NAME.expected, which
 # must format to itself (idempotence) and pass --check; every policy in
-# policies/ must format stably. And validate.py must refuse each file in
-# bad/. UPDATE=1 rewrites the expected files.
+# policies/ and fmt/ must format stably, to the same bytecode (line
+# numbers aside). And validate.py must refuse each file in bad/. UPDATE=1
+# rewrites the expected files.
 set -u
 BUILD=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -106,10 +107,26 @@ for bad in "$HERE"/bad/*; do
 	fi
 done
 
-for p in policies/*.scrub; do
-	fmt "$p" "$tmp/once" && fmt "$tmp/once" "$tmp/twice" &&
-		cmp -s "$tmp/once" "$tmp/twice" || {
+# The bytecode without its line numbers: what a policy means.
+meaning() {
+	"$BUILD/scrubc" disasm "$1" 2> /dev/null |
+		sed -E 's/^( *[0-9]+) +[0-9]+ /\1 /; s/"line [0-9]+"/"line N"/g'
+}
+
+# Formatting keeps what every policy means (those that compile), and is
+# stable on each.
+for p in policies/*.scrub "$HERE"/fmt/*.scrub; do
+	fmt "$p" "$tmp/once.scrub" && fmt "$tmp/once.scrub" "$tmp/twice" &&
+		cmp -s "$tmp/once.scrub" "$tmp/twice" || {
 		echo "  fmt is not stable on $p"
+		fail=1
+	}
+	meaning "$p" > "$tmp/before"
+	[ -s "$tmp/before" ] || continue
+	meaning "$tmp/once.scrub" > "$tmp/after"
+	cmp -s "$tmp/before" "$tmp/after" || {
+		echo "  fmt changes what $p means:"
+		diff "$tmp/before" "$tmp/after" | head -10
 		fail=1
 	}
 done
