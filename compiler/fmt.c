@@ -198,10 +198,15 @@ static void expr_flat(struct fmt *f, const void *x)
 	case EX_PATTERN:
 		json_flat(f, e->json);
 		break;
+	default:
+		/* A kind newer than this printer: as written. */
+		span(f, e->span);
+		break;
 	}
 }
 
-/* The words of one option. A kind without a case is copied as written. */
+/* The words of one option. A kind without a case, or an option whose
+ * parts are not the ones its case knows, is copied as written. */
 static void opt_text(struct fmt *f, const struct dsl_opt *o)
 {
 	char num[32];
@@ -217,10 +222,14 @@ static void opt_text(struct fmt *f, const struct dsl_opt *o)
 		return;
 	case OPT_WITH:
 	case OPT_AS:
+		if (o->value == NULL)
+			break;
 		puts_(f, o->kind == OPT_WITH ? "with " : "as ");
 		json_flat(f, o->value);
 		return;
 	case OPT_PREFIX:
+		if (o->value == NULL || o->value->kind != DJ_ARRAY)
+			break;
 		puts_(f, "to ");
 		for (size_t i = 0; i < o->value->items.n; i++) {
 			puts_(f, i ? ", /" : "/");
@@ -228,13 +237,19 @@ static void opt_text(struct fmt *f, const struct dsl_opt *o)
 		}
 		return;
 	case OPT_ELSE:
+		if (o->word == NULL)
+			break;
 		puts_(f, "else ");
 		puts_(f, o->word);
 		return;
 	case OPT_MATCHING:
+		if (o->re == NULL)
+			break;
 		puts_(f, "matching ");
 		span(f, o->re->span);
 		return;
+	default:
+		break;
 	}
 	span(f, o->span);
 }

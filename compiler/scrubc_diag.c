@@ -230,6 +230,24 @@ static void region(const struct dsl_ctx *c, const struct dsl_diag *d,
 		     ? d->span.end : d->span.start, &v[2], &v[3]);
 }
 
+/* The four numbers of a region as "name":value members. */
+static const char *const json_names[4] = {
+	"line", "column", "end_line", "end_column",
+};
+static const char *const sarif_names[4] = {
+	"startLine", "startColumn", "endLine", "endColumn",
+};
+
+static void region_members(struct buf *b, const unsigned v[4],
+			   const char *const names[4])
+{
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			buf_putc(b, ',');
+		jnum(b, names[i], v[i]);
+	}
+}
+
 static int has_place(const struct dsl_ctx *c, const struct dsl_diag *d)
 {
 	return d->span.file < c->nsources;
@@ -247,13 +265,7 @@ static void json_place(const struct dsl_ctx *c, const struct dsl_diag *d,
 	buf_puts(b, "\"file\":");
 	jstr(b, c->sources[d->span.file].name);
 	buf_putc(b, ',');
-	jnum(b, "line", v[0]);
-	buf_putc(b, ',');
-	jnum(b, "column", v[1]);
-	buf_putc(b, ',');
-	jnum(b, "end_line", v[2]);
-	buf_putc(b, ',');
-	jnum(b, "end_column", v[3]);
+	region_members(b, v, json_names);
 	buf_putc(b, ',');
 }
 
@@ -316,13 +328,7 @@ static void sarif_location(const struct dsl_ctx *c, const struct dsl_diag *d,
 	buf_puts(b, "\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
 	uri(b, c->sources[d->span.file].name);
 	buf_puts(b, "},\"region\":{");
-	jnum(b, "startLine", v[0]);
-	buf_putc(b, ',');
-	jnum(b, "startColumn", v[1]);
-	buf_putc(b, ',');
-	jnum(b, "endLine", v[2]);
-	buf_putc(b, ',');
-	jnum(b, "endColumn", v[3]);
+	region_members(b, v, sarif_names);
 	buf_puts(b, "}}");
 }
 

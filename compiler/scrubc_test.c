@@ -159,29 +159,21 @@ static void differ(struct cmp *c, const char *what, json_ref x, json_ref y)
 	buf_putc(c->out, '\n');
 }
 
-static int plain(const char *s, size_t n)
-{
-	if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') ||
-			(s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		      s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 static void compare(struct cmp *c, json_ref x, json_ref y);
 
+/* Add .key to the path, spelt as a policy would. */
 static void push_key(struct cmp *c, const char *k, size_t kl)
 {
-	buf_putc(&c->path, '.');
-	if (plain(k, kl))
-		buf_put(&c->path, k, kl);
-	else
-		json_encode_string(&c->path, k, kl);
+	struct dsl_seg seg;
+	struct dsl_path one;
+
+	memset(&seg, 0, sizeof seg);
+	seg.kind = SEG_KEY;
+	seg.name = (char *)k;
+	seg.len = kl;
+	one.segs = &seg;
+	one.n = 1;
+	dsl_path_format(&one, &c->path);
 }
 
 static void compare_members(struct cmp *c, json_ref x, json_ref y)
