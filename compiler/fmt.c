@@ -119,9 +119,14 @@ static void json_flat(struct fmt *f, const void *x)
 
 static void path_flat(struct fmt *f, const void *x)
 {
+	const struct dsl_path *p = x;
 	size_t before = f->out->len;
 
-	dsl_path_format(x, f->out);
+	/* A path starts with a dot: ".[0]", which messages write "[0]". */
+	if (p->n && (p->segs[0].kind == SEG_INDEX ||
+		     p->segs[0].kind == SEG_ELEMENTS))
+		buf_putc(f->out, '.');
+	dsl_path_format(p, f->out);
 	f->col += width_of(f->out->data + before, f->out->len - before);
 }
 
@@ -625,8 +630,9 @@ static void rule(struct fmt *f, const struct dsl_stmt *s, size_t indent)
 	puts_(f, "}");
 }
 
+/* One statement of a list that ends at `end` (a rule's '}'). */
 static void statement(struct fmt *f, const struct dsl_stmt *s, size_t indent,
-		      int *first)
+		      uint32_t end, int *first)
 {
 	stmt_fn print = (size_t)s->kind < sizeof printers / sizeof printers[0]
 			? printers[s->kind] : NULL;
@@ -643,7 +649,7 @@ static void statement(struct fmt *f, const struct dsl_stmt *s, size_t indent,
 	else
 		span(f, s->span);
 	f->last = s->span.end;
-	trailing(f, s->span.end, UINT32_MAX);
+	trailing(f, s->span.end, end);
 	buf_putc(f->out, '\n');
 }
 
@@ -653,7 +659,7 @@ static void stmts(struct fmt *f, const struct dsl_list *l, size_t indent,
 	int first = 1;
 
 	for (size_t i = 0; i < l->n; i++)
-		statement(f, l->items[i], indent, &first);
+		statement(f, l->items[i], indent, end, &first);
 	comments_before(f, end, indent, &first, 1);
 }
 
