@@ -11,6 +11,7 @@
 #define SCRUB_SCRUBC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cc.h"
 #include "schema.h"
@@ -68,6 +69,9 @@ int sc_cmd_test(int argc, char **argv);
 int sc_cmd_fmt(int argc, char **argv);
 int sc_cmd_explain(int argc, char **argv);
 int sc_cmd_fields(int argc, char **argv);
+
+/* Write a buffer's bytes to `f` (nothing when it is empty); 0 or -1. */
+int sc_put(FILE *f, const struct buf *b);
 
 /* Read a whole file ("-": standard input) into `out`; prints why not. */
 int sc_read_file(const char *path, struct buf *out);

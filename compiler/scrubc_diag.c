@@ -185,7 +185,7 @@ static void text_report(const struct dsl_ctx *c)
 		if (d->span.file >= c->nsources)
 			buf_puts(&b, "scrubc: ");
 		dsl_diag_render(c, d, &b);
-		fwrite(b.data, 1, b.len, stderr);
+		sc_put(stderr, &b);
 	}
 	buf_free(&b);
 	if (c->errors > DSL_MAX_ERRORS)
@@ -524,7 +524,7 @@ int sc_report_finish(struct sc_report *r)
 	else if (r->o.format == SC_SARIF)
 		finish_sarif(r, &b);
 	if (buf_failed(&b) || buf_failed(&r->out) ||
-	    fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout)) {
+	    sc_put(stdout, &b) != 0 || fflush(stdout)) {
 		fprintf(stderr, "scrubc: cannot write the report: %s\n",
 			buf_failed(&b) ? "out of memory" : strerror(errno));
 		rc = 2;
@@ -533,6 +533,11 @@ int sc_report_finish(struct sc_report *r)
 	buf_free(&r->out);
 	free(r);
 	return rc;
+}
+
+int sc_put(FILE *f, const struct buf *b)
+{
+	return b->len && fwrite(b->data, 1, b->len, f) != b->len ? -1 : 0;
 }
 
 int sc_read_file(const char *path, struct buf *out)

@@ -164,7 +164,7 @@ static int explain(const char *policy, const char *event, char **params,
 	buf_init(&diags, 1u << 20);
 	buf_init(&text, 64u << 20);
 	p = sc_load_policy(policy, params, nparams, &diags, &status);
-	fwrite(diags.data, 1, diags.len, stderr);
+	sc_put(stderr, &diags);
 	if (p == NULL || sc_read_file(event, &text) != 0)
 		goto out;
 	vm_limits_default(&lim);

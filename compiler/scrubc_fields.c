@@ -80,7 +80,7 @@ static void text_report(const struct fopts *o, const struct cc_fields *f)
 	}
 	for (size_t i = 0; i < f->n; i++)
 		text_row(&f->v[i], width, &b);
-	fwrite(b.data, 1, b.len, stdout);
+	sc_put(stdout, &b);
 	printf("  %zu fields: %zu kept, %zu transformed, %zu redacted, %zu "
 	       "removed, %zu dropped, %zu pass unclassified\n", f->n,
 	       count[CC_F_KEPT], count[CC_F_TRANSFORMED],
@@ -182,7 +182,7 @@ static int run(const struct fopts *o, struct cc_schema **schemas)
 	if (cc_front_file(&c, &ctx, o->policy, NULL) != 0) {
 		for (const struct dsl_diag *x = ctx.diags; x; x = x->next)
 			dsl_diag_render(&ctx, x, &d);
-		fwrite(d.data, 1, d.len, stderr);
+		sc_put(stderr, &d);
 		status = ctx.oom ? 2 : 1;
 		goto out;
 	}
@@ -196,7 +196,7 @@ static int run(const struct fopts *o, struct cc_schema **schemas)
 	}
 	buf_puts(&json, "]}\n");
 	if (o->d.format == SC_JSON)
-		fwrite(json.data, 1, json.len, stdout);
+		sc_put(stdout, &json);
 	if (fflush(stdout) != 0 || buf_failed(&json))
 		status = 2;
 out:

@@ -57,7 +57,7 @@ static int format_checked(struct dsl_ctx *c, const char *name,
 	rc = format_source(c, dsl_add_source(c, name, out->data ? out->data
 					     : "", out->len), &again);
 	if (rc != 0 || again.len != out->len ||
-	    memcmp(again.data, out->data, out->len) != 0) {
+	    (out->len && memcmp(again.data, out->data, out->len) != 0)) {
 		fprintf(stderr, "scrubc: internal error: formatting %s is not "
 			"stable; the file was left alone\n", name);
 		rc = 2;
@@ -73,7 +73,7 @@ static void print_diags(const struct dsl_ctx *c)
 	buf_init(&b, 1u << 20);
 	for (const struct dsl_diag *d = c->diags; d; d = d->next)
 		dsl_diag_render(c, d, &b);
-	fwrite(b.data, 1, b.len, stderr);
+	sc_put(stderr, &b);
 	buf_free(&b);
 }
 
@@ -96,10 +96,10 @@ static int fmt_one(const char *path, int check)
 	if (rc != 0)
 		goto done;
 	if (strcmp(path, "-") == 0 && !check) {
-		if (fwrite(out.data, 1, out.len, stdout) != out.len)
+		if (sc_put(stdout, &out) != 0)
 			rc = 2;
 	} else if (out.len != text.len ||
-		   memcmp(out.data, text.data, out.len) != 0) {
+		   (out.len && memcmp(out.data, text.data, out.len) != 0)) {
 		if (check) {
 			printf("%s: not in canonical form (run scrubc fmt "
 			       "%s)\n", path, path);

@@ -596,7 +596,7 @@ static void print_suite(const struct suite *s)
 {
 	if (s->error.len) {
 		printf("%s: cannot run its tests\n", s->policy);
-		fwrite(s->error.data, 1, s->error.len, stdout);
+		sc_put(stdout, &s->error);
 		return;
 	}
 	printf("%s: %zu case%s\n", s->policy, s->n, s->n == 1 ? "" : "s");
@@ -605,7 +605,7 @@ static void print_suite(const struct suite *s)
 
 		printf("  %-5s %s\n", r->v == T_PASS ? "ok" : r->v == T_FAIL
 		       ? "FAIL" : "ERROR", r->name);
-		fwrite(r->detail.data, 1, r->detail.len, stdout);
+		sc_put(stdout, &r->detail);
 	}
 }
 

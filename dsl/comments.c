@@ -56,18 +56,21 @@ int dsl_comments(struct dsl_ctx *c, uint32_t file, struct dsl_span **out,
 	struct found f = { NULL, 0, 0, 0 };
 	volatile uint32_t prev = 0;
 	unsigned before = c->errors;
+	char *text = dsl_lex_copy(s);
 
 	memset(&ps, 0, sizeof ps);
 	ps.ctx = c;
 	ps.arena = &arena;
 	ps.file = file;
-	if (dsl_lxlex_init_extra(&ps, &ps.scanner) != 0)
+	if (text == NULL || dsl_lxlex_init_extra(&ps, &ps.scanner) != 0) {
+		free(text);
 		return -1;
+	}
 	if (setjmp(ps.fatal) == 0) {
 		DSL_YYSTYPE lval;
 		DSL_YYLTYPE lloc;
 
-		dsl_lx_scan_bytes(s->text, (int)s->len, ps.scanner);
+		dsl_lex_start(ps.scanner, text, s->len);
 		while (dsl_lxlex(&lval, &lloc, ps.scanner) != 0 && !f.failed) {
 			gap(&f, s, file, prev, lloc.start);
 			prev = lloc.end;
@@ -77,6 +80,7 @@ int dsl_comments(struct dsl_ctx *c, uint32_t file, struct dsl_span **out,
 		f.failed = 1;
 	}
 	dsl_lxlex_destroy(ps.scanner);
+	free(text);
 	dsl_arena_free(&arena);
 	if (f.failed || c->errors != before) {
 		free(f.v);
