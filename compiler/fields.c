@@ -642,6 +642,21 @@ static void drop_all(struct fx *x, const struct dsl_stmt *s, const char *why)
 	x->stopped = 1;
 }
 
+/* An `on` rule's name, as the compiler gives it: "line N". */
+static const char *line_name(struct fx *x, const struct dsl_stmt *s)
+{
+	unsigned line, col;
+	char name[32];
+	const char *copy;
+
+	dsl_line_col(x->c->ctx, s->span.file, s->span.start, &line, &col);
+	snprintf(name, sizeof name, "line %u", line);
+	copy = dsl_strndup(&x->f->arena, name, strlen(name));
+	if (copy == NULL)
+		x->f->failed = 1;
+	return copy ? copy : "on";
+}
+
 static void walk(struct fx *x, const struct dsl_list *list,
 		 const struct ctx *k)
 {
@@ -670,7 +685,7 @@ static void walk(struct fx *x, const struct dsl_list *list,
 			if (t == NO)
 				break;
 			inner.maybe = k->maybe || t == MAYBE;
-			inner.rule = s->implicit_name ? "on" : s->name;
+			inner.rule = s->implicit_name ? line_name(x, s) : s->name;
 			walk(x, &s->body, &inner);
 			break;
 		default:

@@ -52,32 +52,41 @@ static const char usage[] =
 	"  -Wno-CODE       do not report warning CODE (e.g. -Wno-undone)\n";
 
 /* Compile one policy with the options of `o`; diagnostics go to `r`. */
-static int compile(const char *path, struct sc_report *r,
-		   const struct sc_diagopts *o, struct buf *out)
+/* The compiler's options for the command line's: warnings on, and the
+ * --schema files loaded (once, for every policy). 2 if one cannot be. */
+static int prepare(const struct sc_diagopts *o,
+		   struct cc_schema *schemas[SC_MAX_SCHEMAS],
+		   struct cc_options *co)
 {
-	struct cc_schema *schemas[SC_MAX_SCHEMAS];
-	struct cc_options co;
+	memset(co, 0, sizeof *co);
+	if (sc_load_schemas(o, schemas) != 0)
+		return 2;
+	co->warn = 1;
+	co->schemas = (const struct cc_schema *const *)schemas;
+	co->nschemas = o->nschemas;
+	return 0;
+}
+
+/* Compile one policy; its diagnostics go to `r`. */
+static int compile(const char *path, struct sc_report *r,
+		   const struct cc_options *co, struct buf *out)
+{
 	struct dsl_ctx c;
 	int rc, status;
 
-	if (sc_load_schemas(o, schemas) != 0)
-		return 2;
-	memset(&co, 0, sizeof co);
-	co.warn = 1;
-	co.schemas = (const struct cc_schema *const *)schemas;
-	co.nschemas = o->nschemas;
 	dsl_ctx_init(&c);
-	rc = cc_compile_file_opts(&c, path, &co, out);
+	rc = cc_compile_file_opts(&c, path, co, out);
 	status = sc_report_add(r, &c);
 	if (rc != 0 && status == 0)
 		status = 1;
 	dsl_ctx_free(&c);
-	sc_free_schemas(schemas, o->nschemas);
 	return status;
 }
 
 static int cmd_check(int argc, char **argv)
 {
+	struct cc_schema *schemas[SC_MAX_SCHEMAS];
+	struct cc_options co;
 	struct sc_diagopts o;
 	struct sc_report *r;
 	int status = 0, nfiles = 0, i, rc;
@@ -96,9 +105,14 @@ static int cmd_check(int argc, char **argv)
 		if (rc == 0)
 			files[nfiles++] = argv[i];
 	}
-	if (nfiles == 0 || (r = sc_report_new(&o)) == NULL) {
+	if (nfiles == 0) {
 		if (files)
 			fputs(usage, stderr);
+		free(files);
+		return 2;
+	}
+	if (prepare(&o, schemas, &co) != 0 || (r = sc_report_new(&o)) == NULL) {
+		sc_free_schemas(schemas, co.nschemas);
 		free(files);
 		return 2;
 	}
@@ -106,12 +120,13 @@ static int cmd_check(int argc, char **argv)
 		struct buf out;
 
 		buf_init(&out, 256u << 20);
-		rc = compile(files[i], r, &o, &out);
+		rc = compile(files[i], r, &co, &out);
 		buf_free(&out);
 		if (rc > status)
 			status = rc;
 	}
 	free(files);
+	sc_free_schemas(schemas, co.nschemas);
 	rc = sc_report_finish(r);
 	return rc > status ? rc : status;
 }
@@ -157,6 +172,8 @@ out:
 static int cmd_build(int argc, char **argv)
 {
 	const char *in = NULL, *out_path = NULL;
+	struct cc_schema *schemas[SC_MAX_SCHEMAS];
+	struct cc_options co;
 	struct sc_diagopts o;
 	struct sc_report *r;
 	struct buf out;
@@ -182,11 +199,13 @@ static int cmd_build(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	r = sc_report_new(&o);
-	if (r == NULL)
+	if (prepare(&o, schemas, &co) != 0 || (r = sc_report_new(&o)) == NULL) {
+		sc_free_schemas(schemas, co.nschemas);
 		return 2;
+	}
 	buf_init(&out, 256u << 20);
-	status = compile(in, r, &o, &out);
+	status = compile(in, r, &co, &out);
+	sc_free_schemas(schemas, co.nschemas);
 	rc = sc_report_finish(r);
 	/* With -Werror a warning fails the build: no bytecode is written. */
 	if (status == 0 && rc == 0 && sc_write_file(out_path, &out) != 0)
@@ -223,12 +242,14 @@ static int cmd_disasm(int argc, char **argv)
 	if (file.len < 4 || memcmp(file.data, VM_MAGIC, 4) != 0) {
 		/* Source: compile it first. */
 		struct sc_diagopts o;
+		struct cc_options co;
 		struct sc_report *r;
 
 		memset(&o, 0, sizeof o);
+		memset(&co, 0, sizeof co);
 		r = sc_report_new(&o);
 		buf_reset(&file);
-		rc = r ? compile(argv[1], r, &o, &file) : 2;
+		rc = r ? compile(argv[1], r, &co, &file) : 2;
 		if (sc_report_finish(r) != 0 || rc != 0)
 			goto out;
 		rc = 2;

@@ -471,8 +471,11 @@ static void run_case(struct tctx *t, json_ref c)
 	size_t nmine = 0;
 	int status;
 
-	if (r == NULL)
+	if (r == NULL) {
+		/* A case that cannot be recorded must not pass unseen. */
+		buf_puts(&t->s->error, "scrubc: out of memory\n");
 		return;
+	}
 	buf_init(&in, 64u << 20);
 	buf_init(&diags, 1u << 20);
 	if (name == NULL)
