@@ -42,7 +42,10 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 GEN := $(BUILD)/gen
 VM_SRC := $(wildcard vm/*.c)
 DSL_SRC := $(wildcard dsl/*.c)
-CC_SRC := $(filter-out compiler/scrubc.c,$(wildcard compiler/*.c))
+# scrubc's commands print, so they stay out of the library.
+SCRUBC_SRC := compiler/scrubc.c $(wildcard compiler/scrubc_*.c)
+SCRUBC_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(SCRUBC_SRC))
+CC_SRC := $(filter-out $(SCRUBC_SRC),$(wildcard compiler/*.c))
 RT_SRC := $(wildcard runtime/*.c)
 CLI_SRC := $(wildcard runtime/cli/*.c)
 CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRC))
@@ -87,7 +90,7 @@ $(BUILD)/libscrub.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/scrubc: $(BUILD)/compiler/scrubc.o $(BUILD)/libscrub.a
+$(BUILD)/scrubc: $(SCRUBC_OBJ) $(BUILD)/libscrub.a
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
 
 $(BUILD)/scrub: $(CLI_OBJ) $(BUILD)/libscrub.a
@@ -139,5 +142,5 @@ clean:
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(LAMBDA_OBJ:.o=.d) \
-	$(BUILD)/compiler/scrubc.d \
+	$(SCRUBC_OBJ:.o=.d) \
 	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)

@@ -29,6 +29,18 @@ int cc_compile_text(struct dsl_ctx *ctx, const char *name, const char *text,
 int cc_compile_pattern(struct dsl_ctx *ctx, const char *name,
 		       const char *text, size_t len, struct buf *out);
 
+/* What scrubc asks for beyond plain compiling: the warnings of warn.c,
+ * and schemas of the events to check paths against. */
+struct cc_schema;
+struct cc_options {
+	int warn;			/* run the warning passes (warn.c) */
+	const struct cc_schema *const *schemas;
+	size_t nschemas;
+};
+
+int cc_compile_file_opts(struct dsl_ctx *ctx, const char *path,
+			 const struct cc_options *o, struct buf *out);
+
 /* ---- between the compiler's own stages ----------------------------------- */
 
 struct cc_param {
@@ -54,7 +66,16 @@ struct cc {
 	size_t nrules;
 	int canonical;
 	struct cc_emit emit;
+	struct cc_options opts;
 };
+
+/* The front end alone, for tools that read the checked tree (fields,
+ * explain): parse `path`, splice its includes, check it (and warn, as
+ * `o` asks). Returns 0 when it found no error. The tree stays in `c`
+ * until cc_release(c); diagnostics go to `ctx`. */
+int cc_front_file(struct cc *c, struct dsl_ctx *ctx, const char *path,
+		  const struct cc_options *o);
+void cc_release(struct cc *c);
 
 /* check.c */
 void cc_check(struct cc *c);
@@ -67,5 +88,14 @@ void cc_lower_pattern(struct cc *c, const struct dsl_json *pattern);
 
 /* lower.c */
 void cc_lower(struct cc *c);
+
+/* warn.c: warnings about statements that cannot do what they say;
+ * warn_match.c: about rules whose condition contradicts a select. */
+void cc_warn(struct cc *c);
+void cc_warn_matches(struct cc *c);
+
+/* Could the literal `v` pass `m`, one element of an event pattern
+ * field's list of matchers? 0 no, 1 yes, 2 maybe (warn_match.c). */
+int cc_matcher_passes(const struct dsl_json *v, const struct dsl_json *m);
 
 #endif

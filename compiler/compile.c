@@ -131,6 +131,12 @@ static void cc_free(struct cc *c)
 	free(c->rules);
 }
 
+void cc_release(struct cc *c)
+{
+	cc_free(c);
+	memset(c, 0, sizeof *c);
+}
+
 /* After the front end: lower and write, or say why not. */
 static int finish(struct cc *c, struct buf *out)
 {
@@ -153,43 +159,71 @@ static int finish(struct cc *c, struct buf *out)
 	return rc;
 }
 
-static int compile_source(struct dsl_ctx *ctx, int idx, struct buf *out)
+/* Parse, splice and check source `idx`; the tree stays in `c`. */
+static int front(struct cc *c, struct dsl_ctx *ctx, int idx,
+		 const struct cc_options *o)
 {
-	struct cc c;
 	struct dsl_file *f;
 	char real[PATH_MAX];
 	struct include_chain top;
 
-	memset(&c, 0, sizeof c);
-	c.ctx = ctx;
-	cc_emit_init(&c.emit);
-	if (idx < 0) {
-		cc_free(&c);
+	memset(c, 0, sizeof *c);
+	c->ctx = ctx;
+	if (o)
+		c->opts = *o;
+	cc_emit_init(&c->emit);
+	if (idx < 0)
 		return -1;
-	}
 	/* Statements that parsed are checked even when others did not, so
 	 * one run reports every error it can. */
-	dsl_parse(ctx, &c.arena, (uint32_t)idx, &f);
-	if (f != NULL && !c.arena.failed) {
+	dsl_parse(ctx, &c->arena, (uint32_t)idx, &f);
+	if (f != NULL && !c->arena.failed) {
 		top.real = realpath(ctx->sources[idx].name, real) ? real
 			   : ctx->sources[idx].name;
 		top.up = NULL;
-		splice(&c, f, &top, 0);
-		find_policy_header(&c, (uint32_t)idx);
-		cc_check(&c);
+		splice(c, f, &top, 0);
+		find_policy_header(c, (uint32_t)idx);
+		cc_check(c);
+		/* Warnings are about a policy that means something: only
+		 * once it has no errors. */
+		if (c->opts.warn && ctx->errors == 0 && !ctx->oom)
+			cc_warn(c);
 	}
+	return ctx->errors == 0 && !ctx->oom ? 0 : -1;
+}
+
+int cc_front_file(struct cc *c, struct dsl_ctx *ctx, const char *path,
+		  const struct cc_options *o)
+{
+	return front(c, ctx, dsl_load_file(ctx, path), o);
+}
+
+static int compile_source(struct dsl_ctx *ctx, int idx,
+			  const struct cc_options *o, struct buf *out)
+{
+	struct cc c;
+
+	/* A source that could not be loaded left an error: nothing lowers. */
+	front(&c, ctx, idx, o);
 	return finish(&c, out);
 }
 
 int cc_compile_file(struct dsl_ctx *ctx, const char *path, struct buf *out)
 {
-	return compile_source(ctx, dsl_load_file(ctx, path), out);
+	return compile_source(ctx, dsl_load_file(ctx, path), NULL, out);
+}
+
+int cc_compile_file_opts(struct dsl_ctx *ctx, const char *path,
+			 const struct cc_options *o, struct buf *out)
+{
+	return compile_source(ctx, dsl_load_file(ctx, path), o, out);
 }
 
 int cc_compile_text(struct dsl_ctx *ctx, const char *name, const char *text,
 		    size_t len, struct buf *out)
 {
-	return compile_source(ctx, dsl_add_source(ctx, name, text, len), out);
+	return compile_source(ctx, dsl_add_source(ctx, name, text, len), NULL,
+			      out);
 }
 
 int cc_compile_pattern(struct dsl_ctx *ctx, const char *name,

@@ -3,8 +3,12 @@
  *   scrubc check FILE...        report every error and warning
  *   scrubc build FILE -o OUT    compile to bytecode
  *   scrubc disasm FILE          list a compiled (or source) policy
+ *   scrubc test POLICY...       run each policy's tests (scrubc_test.c)
+ *   scrubc fmt FILE...          canonical formatting (scrubc_fmt.c)
+ *   scrubc explain POLICY ...   one event, step by step (scrubc_explain.c)
+ *   scrubc fields POLICY        what happens to each field (scrubc_fields.c)
  *
- * Exit status: 0 clean, 1 errors in a policy, 2 usage or I/O errors.
+ * Exit status: 0 clean, 1 problems in a policy, 2 usage or I/O errors.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,92 +19,119 @@
 
 #include "../vm/alloc.h"
 #include "../vm/program.h"
-#include "cc.h"
+#include "scrubc.h"
 
 static const char usage[] =
-	"usage: scrubc check FILE...\n"
-	"       scrubc build FILE -o OUT\n"
+	"usage: scrubc check [OPTIONS] FILE...\n"
+	"       scrubc build [OPTIONS] FILE -o OUT\n"
 	"       scrubc disasm FILE\n"
+	"       scrubc test [--junit FILE] POLICY...\n"
+	"       scrubc fmt [--check] FILE...\n"
+	"       scrubc explain POLICY --event FILE [--param NAME=VALUE]...\n"
+	"       scrubc fields POLICY [--schema FILE]... [--deny-unclassified]"
+	"\n                    [--format=text|json]\n"
 	"\n"
-	"  check   compile each policy and report errors and warnings\n"
-	"  build   compile a policy to bytecode for `scrub` and the Lambda\n"
-	"  disasm  print a policy's bytecode with the line of each\n"
-	"          instruction (FILE: bytecode or .scrub source)\n";
+	"  check    compile each policy and report errors and warnings\n"
+	"  build    compile a policy to bytecode for `scrub` and the Lambda\n"
+	"  disasm   print a policy's bytecode with the line of each\n"
+	"           instruction (FILE: bytecode or .scrub source)\n"
+	"  test     run the cases of POLICY.tests.json beside each policy\n"
+	"  fmt      rewrite policies in canonical form (--check: only say\n"
+	"           which are not)\n"
+	"  explain  show what a policy does to one event: rules, changes\n"
+	"  fields   list what happens to each field; with schemas, to every\n"
+	"           field an event can have\n"
+	"\n"
+	"OPTIONS (check, build):\n"
+	"  --format=text|json|sarif  diagnostics as text on standard error\n"
+	"                            (default), or JSON or SARIF 2.1.0 on\n"
+	"                            standard output\n"
+	"  --schema FILE   check paths against a JSON Schema or an\n"
+	"                  EventBridge schema-registry document (repeatable)\n"
+	"  -Werror         warnings fail the run\n"
+	"  -Wno-CODE       do not report warning CODE (e.g. -Wno-undone)\n";
 
-/* Print every diagnostic, then a clang-style count. */
-static void report(const struct dsl_ctx *c)
+/* Compile one policy with the options of `o`; diagnostics go to `r`. */
+/* The compiler's options for the command line's: warnings on, and the
+ * --schema files loaded (once, for every policy). 2 if one cannot be. */
+static int prepare(const struct sc_diagopts *o,
+		   struct cc_schema *schemas[SC_MAX_SCHEMAS],
+		   struct cc_options *co)
 {
-	struct buf b;
-
-	buf_init(&b, 1u << 20);
-	for (const struct dsl_diag *d = c->diags; d; d = d->next) {
-		buf_reset(&b);
-		if (d->span.file >= c->nsources)
-			buf_puts(&b, "scrubc: ");
-		dsl_diag_render(c, d, &b);
-		fwrite(b.data, 1, b.len, stderr);
-	}
-	buf_free(&b);
-	if (c->errors > DSL_MAX_ERRORS)
-		fprintf(stderr, "scrubc: too many errors, stopped after %d\n",
-			DSL_MAX_ERRORS);
-	if (c->errors || c->warnings) {
-		if (c->warnings)
-			fprintf(stderr, "%u warning%s", c->warnings,
-				c->warnings == 1 ? "" : "s");
-		if (c->errors)
-			fprintf(stderr, "%s%u error%s", c->warnings ? " and "
-				: "", c->errors, c->errors == 1 ? "" : "s");
-		fputs(" generated.\n", stderr);
-	}
-}
-
-/* Failures to open or read a file are I/O errors (2), not policy errors. */
-static int io_failed(const struct dsl_ctx *c)
-{
-	for (const struct dsl_diag *d = c->diags; d; d = d->next)
-		if (d->code && (strcmp(d->code, "io") == 0 ||
-				strcmp(d->code, "resources") == 0))
-			return 1;
+	memset(co, 0, sizeof *co);
+	if (sc_load_schemas(o, schemas) != 0)
+		return 2;
+	co->warn = 1;
+	co->schemas = (const struct cc_schema *const *)schemas;
+	co->nschemas = o->nschemas;
 	return 0;
 }
 
-static int compile(const char *path, struct buf *out)
+/* Compile one policy; its diagnostics go to `r`. */
+static int compile(const char *path, struct sc_report *r,
+		   const struct cc_options *co, struct buf *out)
 {
 	struct dsl_ctx c;
-	int rc;
+	int rc, status;
 
 	dsl_ctx_init(&c);
-	rc = cc_compile_file(&c, path, out);
-	report(&c);
-	if (rc != 0)
-		rc = io_failed(&c) ? 2 : 1;
+	rc = cc_compile_file_opts(&c, path, co, out);
+	status = sc_report_add(r, &c);
+	if (rc != 0 && status == 0)
+		status = 1;
 	dsl_ctx_free(&c);
-	return rc;
+	return status;
 }
 
 static int cmd_check(int argc, char **argv)
 {
-	int status = 0;
+	struct cc_schema *schemas[SC_MAX_SCHEMAS];
+	struct cc_options co;
+	struct sc_diagopts o;
+	struct sc_report *r;
+	int status = 0, nfiles = 0, i, rc;
+	char **files = scrub_calloc((size_t)argc, sizeof *files);
 
-	if (argc < 2) {
-		fputs(usage, stderr);
+	memset(&o, 0, sizeof o);
+	for (i = 1; files && i < argc; i++) {
+		rc = sc_diag_option(&o, argc, argv, &i);
+		if (rc < 0 || (rc == 0 && argv[i][0] == '-' && argv[i][1])) {
+			if (rc == 0)
+				fprintf(stderr, "scrubc: unknown option "
+					"'%s'\n", argv[i]);
+			free(files);
+			return 2;
+		}
+		if (rc == 0)
+			files[nfiles++] = argv[i];
+	}
+	if (nfiles == 0) {
+		if (files)
+			fputs(usage, stderr);
+		free(files);
 		return 2;
 	}
-	for (int i = 1; i < argc; i++) {
+	if (prepare(&o, schemas, &co) != 0 || (r = sc_report_new(&o)) == NULL) {
+		sc_free_schemas(schemas, co.nschemas);
+		free(files);
+		return 2;
+	}
+	for (i = 0; i < nfiles; i++) {
 		struct buf out;
-		int rc;
 
 		buf_init(&out, 256u << 20);
-		rc = compile(argv[i], &out);
+		rc = compile(files[i], r, &co, &out);
 		buf_free(&out);
 		if (rc > status)
 			status = rc;
 	}
-	return status;
+	free(files);
+	sc_free_schemas(schemas, co.nschemas);
+	rc = sc_report_finish(r);
+	return rc > status ? rc : status;
 }
 
-static int write_file(const char *path, const struct buf *b)
+int sc_write_file(const char *path, const struct buf *b)
 {
 	char *tmp = scrub_malloc(strlen(path) + 16);
 	size_t done = 0;
@@ -141,27 +172,46 @@ out:
 static int cmd_build(int argc, char **argv)
 {
 	const char *in = NULL, *out_path = NULL;
+	struct cc_schema *schemas[SC_MAX_SCHEMAS];
+	struct cc_options co;
+	struct sc_diagopts o;
+	struct sc_report *r;
 	struct buf out;
-	int rc;
+	int rc, status;
 
+	memset(&o, 0, sizeof o);
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+		rc = sc_diag_option(&o, argc, argv, &i);
+		if (rc < 0)
+			return 2;
+		if (rc > 0)
+			continue;
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
 			out_path = argv[++i];
-		else if (in == NULL && argv[i][0] != '-')
+		} else if (in == NULL && argv[i][0] != '-') {
 			in = argv[i];
-		else
-			in = NULL, i = argc;
+		} else {
+			in = NULL;
+			break;
+		}
 	}
 	if (in == NULL || out_path == NULL) {
 		fputs(usage, stderr);
 		return 2;
 	}
+	if (prepare(&o, schemas, &co) != 0 || (r = sc_report_new(&o)) == NULL) {
+		sc_free_schemas(schemas, co.nschemas);
+		return 2;
+	}
 	buf_init(&out, 256u << 20);
-	rc = compile(in, &out);
-	if (rc == 0 && write_file(out_path, &out) != 0)
-		rc = 2;
+	status = compile(in, r, &co, &out);
+	sc_free_schemas(schemas, co.nschemas);
+	rc = sc_report_finish(r);
+	/* With -Werror a warning fails the build: no bytecode is written. */
+	if (status == 0 && rc == 0 && sc_write_file(out_path, &out) != 0)
+		status = 2;
 	buf_free(&out);
-	return rc;
+	return rc > status ? rc : status;
 }
 
 static int cmd_disasm(int argc, char **argv)
@@ -191,9 +241,16 @@ static int cmd_disasm(int argc, char **argv)
 	fclose(f);
 	if (file.len < 4 || memcmp(file.data, VM_MAGIC, 4) != 0) {
 		/* Source: compile it first. */
+		struct sc_diagopts o;
+		struct cc_options co;
+		struct sc_report *r;
+
+		memset(&o, 0, sizeof o);
+		memset(&co, 0, sizeof co);
+		r = sc_report_new(&o);
 		buf_reset(&file);
-		rc = compile(argv[1], &file);
-		if (rc != 0)
+		rc = r ? compile(argv[1], r, &co, &file) : 2;
+		if (sc_report_finish(r) != 0 || rc != 0)
 			goto out;
 		rc = 2;
 	}
@@ -233,6 +290,14 @@ int main(int argc, char **argv)
 		return cmd_build(argc - 1, argv + 1);
 	if (strcmp(argv[1], "disasm") == 0)
 		return cmd_disasm(argc - 1, argv + 1);
+	if (strcmp(argv[1], "test") == 0)
+		return sc_cmd_test(argc - 1, argv + 1);
+	if (strcmp(argv[1], "fmt") == 0)
+		return sc_cmd_fmt(argc - 1, argv + 1);
+	if (strcmp(argv[1], "explain") == 0)
+		return sc_cmd_explain(argc - 1, argv + 1);
+	if (strcmp(argv[1], "fields") == 0)
+		return sc_cmd_fields(argc - 1, argv + 1);
 	fprintf(stderr, "scrubc: unknown command '%s'\n", argv[1]);
 	fputs(usage, stderr);
 	return 2;

@@ -301,39 +301,47 @@ void dsl_diag_render(const struct dsl_ctx *c, const struct dsl_diag *d,
 	}
 }
 
-/* Levenshtein distance, capped: anything above `cap` returns cap + 1. */
+/* Edit distance counting a swap of two neighbours as one edit ("emial"
+ * is one typo from "email"), capped: anything above `cap` returns
+ * cap + 1. */
 static size_t edit_distance(const char *a, size_t la, const char *b,
 			    size_t lb, size_t cap)
 {
-	size_t row[64], i, j;
+	size_t rows[3][64], *prev2 = rows[0], *prev = rows[1], *row = rows[2];
+	size_t i, j;
 
 	if (la >= 63 || lb >= 63)
 		return cap + 1;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		prev[j] = j;
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0], best;
+		size_t best, *t;
 
 		row[0] = i;
 		best = row[0];
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
 			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t v = diag + cost;
+			size_t v = prev[j - 1] + cost;
 
 			if (row[j - 1] + 1 < v)
 				v = row[j - 1] + 1;
-			if (up + 1 < v)
-				v = up + 1;
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
 			row[j] = v;
-			diag = up;
 			if (v < best)
 				best = v;
 		}
 		if (best > cap)
 			return cap + 1;
+		t = prev2;
+		prev2 = prev;
+		prev = row;
+		row = t;
 	}
-	return row[lb];
+	return prev[lb];
 }
 
 const char *dsl_nearest(const char *word, size_t len,

@@ -43,6 +43,9 @@ run e2e tests/e2e/run.sh "$BUILD"
 run diagnostics tests/diag/run.sh "$BUILD"
 run patterns /usr/bin/python3 tests/patterns/run.py "$BUILD"
 run detect tests/detect/run.sh "$BUILD"
+run scrubc tests/scrubc/run.sh "$BUILD"
+run policy-tests $WRAP "$BUILD/scrubc" test --junit "$BUILD/policy-tests.xml" \
+	policies/*.scrub
 run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
 run lambda /usr/bin/python3 tests/lambda/run.py "$BUILD" "$SHARED"
 run lambda-package tests/lambda/package.sh "$BUILD" "$SHARED"

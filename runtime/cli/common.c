@@ -12,6 +12,7 @@
 #include "../../vm/alloc.h"
 #include "../../vm/buf.h"
 #include "../../vm/json.h"
+#include "../../vm/testkey.h"
 #include "cli.h"
 
 const char *cli_prog = "scrub";
@@ -87,6 +88,12 @@ static int load_key(const char *key_file, struct buf *key)
 	if (key->len == 0) {
 		cli_error("the key %s is empty", key_file ? "file" :
 			  "in SCRUB_KEY");
+		return -1;
+	}
+	if (vm_key_is_test(key->data, key->len)) {
+		cli_error("%s scrubc test's public test key: use a secret "
+			  "key", key_file ? "the key file holds" :
+			  "the key in SCRUB_KEY is");
 		return -1;
 	}
 	return 1;

@@ -29,6 +29,7 @@
 
 #include <sodium.h>
 
+#include "../../vm/testkey.h"
 #include "lambda.h"
 
 #define POLICY_FILE_LIMIT (64u << 20)
@@ -201,6 +202,9 @@ static int load_key(scrub_program *p, struct lam_init_error *e)
 	if (rc == 0 && (file || env) && key.len == 0)
 		rc = fail(e, "Scrub.KeyError", "the key %s is empty",
 			  file ? "file" : "in SCRUB_KEY");
+	else if (rc == 0 && vm_key_is_test(key.data, key.len))
+		rc = fail(e, "Scrub.KeyError", "the key is scrubc test's "
+			  "public test key: use a secret key");
 	else if (rc == 0 && key.len > 0)
 		scrub_program_set_key(p, key.data, key.len);
 	else if (rc == 0 && scrub_program_needs_key(p))

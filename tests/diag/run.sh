@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh BUILD - diagnostic goldens: `scrubc check NAME.scrub` must print
 # exactly NAME.expected on stderr and exit with the status on its first
-# line ("exit N"). UPDATE=1 rewrites the expected files.
+# line ("exit N"). NAME.args, if there, holds more arguments for scrubc
+# (options before the file). UPDATE=1 rewrites the expected files.
 set -u
 BUILD=$(cd "$1" && pwd)
 cd "$(dirname "$0")"
@@ -11,7 +12,11 @@ fail=0
 for src in *.scrub; do
 	name=${src%.scrub}
 	status=0
-	${SCRUB_WRAP:-} "$BUILD/scrubc" check "$src" > /dev/null 2> "$tmp/err" || status=$?
+	args=""
+	[ -f "$name.args" ] && args=$(cat "$name.args")
+	# shellcheck disable=SC2086
+	${SCRUB_WRAP:-} "$BUILD/scrubc" check $args "$src" > /dev/null \
+		2> "$tmp/err" || status=$?
 	{ echo "exit $status"; cat "$tmp/err"; } > "$tmp/actual"
 	if [ "${UPDATE:-0}" = 1 ]; then
 		cp "$tmp/actual" "$name.expected"

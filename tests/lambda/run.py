@@ -205,6 +205,8 @@ def cases(tmp, sizes):
         one("init-no-key", {}),
         one("init-two-keys",
             dict(fid, SCRUB_KEY_FILE=os.path.join(tmp, "key"))),
+        one("init-test-key", dict(fid, SCRUB_KEY="scrubc-test-key: public, "
+                                  "for policy tests only")),
         one("init-bad-setting", dict(fid, SCRUB_ON_REJECT="sometimes")),
         one("init-bad-number", dict(fid, SCRUB_MAX_BATCH="0")),
         one("init-error-refused", {}, statuses={("init/error", 1): 500}),

@@ -1,0 +1,225 @@
+/* scrubc_explain.c - `scrubc explain POLICY --event FILE`: what a policy
+ * does to one event.
+ *
+ * The policy runs once over the event with the VM's observer attached
+ * (vm_exec_set_trace). What is printed: the outcome, the rules that ran,
+ * and each field the policy changed or removed, with the operator and
+ * the policy line. Values are never printed, neither before nor after:
+ * the event may be a real one, and a redacted value is exactly what must
+ * not reappear in a terminal or a CI log. The output says so.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vm/alloc.h"
+#include "../vm/vm.h"
+#include "scrubc.h"
+
+struct change {
+	enum vm_opcode op;
+	int removing;
+	char *path;
+	const char *rule;
+	uint32_t line;
+};
+
+struct seen {
+	const struct vm_program *p;
+	struct change *v;
+	size_t n, cap;
+	const char *rules[256];
+	uint32_t rule_lines[256];
+	size_t nrules;
+	int failed;
+};
+
+static uint32_t line_of(const struct vm_program *p, uint32_t pc)
+{
+	const char *file;
+	uint32_t line;
+
+	return vm_program_line(p, pc, &file, &line) == 0 ? line : 0;
+}
+
+static void on_rule(struct seen *s, const struct vm_trace *t)
+{
+	/* Leaving a rule re-enters the one around it: list each once. */
+	if (t->rule == NULL || t->rule[0] == '\0')
+		return;
+	for (size_t i = 0; i < s->nrules; i++)
+		if (strcmp(s->rules[i], t->rule) == 0)
+			return;
+	if (s->nrules < 256) {
+		s->rules[s->nrules] = t->rule;
+		s->rule_lines[s->nrules++] = line_of(s->p, t->pc);
+	}
+}
+
+static void observe(void *ctx, const struct vm_trace *t)
+{
+	struct seen *s = ctx;
+	struct change *c;
+
+	if (t->kind == VM_TRACE_RULE) {
+		on_rule(s, t);
+		return;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 32;
+		struct change *g = scrub_realloc(s->v, cap * sizeof *g);
+
+		if (g == NULL) {
+			s->failed = 1;
+			return;
+		}
+		s->v = g;
+		s->cap = cap;
+	}
+	c = &s->v[s->n];
+	c->path = scrub_strndup(t->path, strlen(t->path));
+	if (c->path == NULL) {
+		s->failed = 1;
+		return;
+	}
+	c->op = t->op;
+	c->removing = t->removing;
+	c->rule = t->rule;
+	c->line = line_of(s->p, t->pc);
+	s->n++;
+}
+
+/* The operator as a policy names it. */
+static void op_word(enum vm_opcode op, char *out, size_t len)
+{
+	const char *n = op == OP_REPLACE_RE ? "replace"
+			: op == OP_TRUNCATE_IP ? "truncate"
+			: vm_opinfo[op].name;
+	size_t i;
+
+	for (i = 0; n[i] && i + 1 < len; i++)
+		out[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] + 32 : n[i]);
+	out[i] = '\0';
+}
+
+static void print_outcome(const struct vm_outcome *o)
+{
+	switch (o->status) {
+	case VM_EMIT:
+		printf("outcome: emitted\n");
+		break;
+	case VM_DROP:
+		printf("outcome: dropped (%s)\n", o->reason);
+		break;
+	case VM_REJECT:
+		printf("outcome: rejected: %s: %s", o->code, o->message);
+		if (o->rule && o->rule[0])
+			printf(" (rule '%s')", o->rule);
+		if (o->file)
+			printf(" at %s:%u", o->file, o->line);
+		printf("\n");
+		break;
+	}
+}
+
+static void print_seen(const struct seen *s, const struct vm_outcome *o)
+{
+	char op[32];
+
+	print_outcome(o);
+	printf("rules that ran:%s\n", s->nrules ? "" : " none");
+	for (size_t i = 0; i < s->nrules; i++)
+		printf("  %-24s line %u\n", s->rules[i], s->rule_lines[i]);
+	printf("fields changed:%s\n", s->n ? "" : " none");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct change *c = &s->v[i];
+
+		op_word(c->op, op, sizeof op);
+		printf("  line %-4u %-13s %-8s %s", c->line, op,
+		       c->removing ? "removed" : "changed", c->path);
+		if (c->rule && c->rule[0])
+			printf("  (rule '%s')", c->rule);
+		printf("\n");
+	}
+	if (o->status != VM_EMIT && s->n)
+		printf("(the event was not emitted: these changes were "
+		       "made before it %s)\n", o->status == VM_DROP
+		       ? "was dropped" : "was rejected");
+	printf("values are not shown, before or after: explain never prints "
+	       "an event's data.\n");
+}
+
+static int explain(const char *policy, const char *event, char **params,
+		   size_t nparams)
+{
+	struct vm_program *p;
+	struct vm_exec *ex = NULL;
+	struct vm_limits lim;
+	struct vm_outcome o;
+	struct seen s;
+	struct buf diags, text;
+	int status = 2;
+
+	memset(&s, 0, sizeof s);
+	buf_init(&diags, 1u << 20);
+	buf_init(&text, 64u << 20);
+	p = sc_load_policy(policy, params, nparams, &diags, &status);
+	sc_put(stderr, &diags);
+	if (p == NULL || sc_read_file(event, &text) != 0)
+		goto out;
+	vm_limits_default(&lim);
+	ex = vm_exec_new(p, &lim);
+	if (ex == NULL) {
+		fputs("scrubc: out of memory\n", stderr);
+		goto out;
+	}
+	s.p = p;
+	vm_exec_set_trace(ex, observe, &s);
+	vm_run(ex, text.data ? text.data : "", text.len, &o);
+	if (s.failed) {
+		fputs("scrubc: out of memory\n", stderr);
+		goto out;
+	}
+	printf("policy: %s (\"%s\")\nevent: %s\n", policy, p->name, event);
+	print_seen(&s, &o);
+	status = fflush(stdout) == 0 ? 0 : 2;
+out:
+	for (size_t i = 0; i < s.n; i++)
+		free(s.v[i].path);
+	free(s.v);
+	vm_exec_free(ex);
+	vm_program_free(p);
+	buf_free(&diags);
+	buf_free(&text);
+	return status;
+}
+
+int sc_cmd_explain(int argc, char **argv)
+{
+	const char *policy = NULL, *event = NULL;
+	char **params = scrub_calloc((size_t)argc, sizeof *params);
+	size_t nparams = 0;
+	int rc;
+
+	for (int i = 1; params && i < argc; i++) {
+		if (strcmp(argv[i], "--event") == 0 && i + 1 < argc)
+			event = argv[++i];
+		else if (strcmp(argv[i], "--param") == 0 && i + 1 < argc)
+			params[nparams++] = argv[++i];
+		else if (policy == NULL && argv[i][0] != '-')
+			policy = argv[i];
+		else {
+			policy = NULL;
+			break;
+		}
+	}
+	if (policy == NULL || event == NULL) {
+		fputs("usage: scrubc explain POLICY --event FILE "
+		      "[--param NAME=VALUE]...\n", stderr);
+		free(params);
+		return 2;
+	}
+	rc = explain(policy, event, params, nparams);
+	free(params);
+	return rc;
+}
