@@ -33,6 +33,8 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DSCRUB_VERSION='"$(VERSION)"' \
 	-g $(OPT) $(WARN) -MMD -MP \
 	-I$(BUILD)/gen -Idsl $(CFLAGS)
 LIBS := -lcjson -lpcre2-8 -lsodium -lxxhash -lm -lpthread
+# The scrub command alone reads gzip and talks HTTP (PutEvents).
+CLI_LIBS := -lcurl -lz
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN := $(BUILD)/gen
@@ -80,7 +82,7 @@ $(BUILD)/scrubc: $(BUILD)/compiler/scrubc.o $(BUILD)/libscrub.a
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
 
 $(BUILD)/scrub: $(CLI_OBJ) $(BUILD)/libscrub.a
-	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CLI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libscrub.a
 	@mkdir -p $(dir $@)

@@ -42,6 +42,9 @@ done
 run e2e tests/e2e/run.sh "$BUILD"
 run diagnostics tests/diag/run.sh "$BUILD"
 run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
+run replay tests/replay/run.sh "$BUILD"
+run replay-eventbridge /usr/bin/python3 tests/replay/eventbridge_test.py \
+	"$BUILD"
 
 echo "$passed passed, $failed failed${failures:+ (}${failures# }${failures:+)}"
 [ "$failed" -eq 0 ]

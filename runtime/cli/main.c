@@ -9,6 +9,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run            apply a policy to NDJSON events\n"
+	"  replay         replay archived events to NDJSON or an event bus\n"
 	"  test-pattern   test an EventBridge event pattern against an event\n"
 	"\n"
 	"'scrub COMMAND --help' describes each command.\n";
@@ -18,6 +19,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "replay", cmd_replay },
 	{ "test-pattern", cmd_test_pattern },
 };
 
