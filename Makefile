@@ -88,6 +88,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libscrub.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CHECK_LIBS)
 
+# The replay driver's parts live in the scrub command, not the library.
+$(BUILD)/tests/check_replay: $(BUILD)/tests/unit/check_replay.o \
+		$(filter-out $(BUILD)/runtime/cli/main.o,$(CLI_OBJ)) \
+		$(BUILD)/libscrub.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CLI_LIBS) $(CHECK_LIBS)
+
 # ---- tests ------------------------------------------------------------------
 
 check: all $(UNIT_BIN)

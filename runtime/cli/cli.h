@@ -23,7 +23,7 @@ scrub_program *cli_open_policy(const char *path, char **params,
 int cli_number(const char *opt, const char *text, uint64_t max,
 	       uint64_t *out);
 
-/* ---- options of every command that runs a policy --------------------- */
+/* ---- options of every command that runs a policy ------------------------- */
 
 enum {
 	CLI_OPT_POLICY = 256, CLI_OPT_REJECTS, CLI_OPT_KEY_FILE,
@@ -74,7 +74,7 @@ int cli_policy_opts_init(struct cli_policy_opts *o, int argc);
  * printed) when its value is bad. */
 int cli_policy_option(struct cli_policy_opts *o, int c, char *arg);
 
-/* ---- NDJSON input ------------------------------------------------------ */
+/* ---- NDJSON input -------------------------------------------------------- */
 
 enum { NJ_UNKNOWN, NJ_PLAIN, NJ_GZIP };
 
@@ -138,7 +138,7 @@ uint64_t ndjson_raw_offset(const struct ndjson *r);
  * input (seeking, or reading up to it). Returns 0, or -1 with errno. */
 int ndjson_skip(struct ndjson *r, uint64_t offset);
 
-/* ---- output --------------------------------------------------------------- */
+/* ---- output -------------------------------------------------------------- */
 
 struct output {
 	int fd;

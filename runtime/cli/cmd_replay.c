@@ -105,7 +105,7 @@ static void on_signal(int sig)
 		stop_signal = sig;
 }
 
-/* ---- options ---------------------------------------------------------------- */
+/* ---- options ------------------------------------------------------------- */
 
 static int time_option(const char *opt, const char *arg, struct rp_time *t)
 {
@@ -273,7 +273,7 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
-/* ---- the run ------------------------------------------------------------------ */
+/* ---- the run ------------------------------------------------------------- */
 
 struct replay {
 	struct replay_opts *o;
@@ -432,7 +432,7 @@ static int consume(struct replay *r)
 	}
 }
 
-/* ---- setting up ----------------------------------------------------------------- */
+/* ---- setting up ---------------------------------------------------------- */
 
 /* Open an output; resuming, cut a file back to its size at the
  * checkpoint (anything after it was never counted) and add to it. */
@@ -538,7 +538,7 @@ static int setup(struct replay *r, const scrub_program *prog)
 	return start_pipe(r);
 }
 
-/* ---- finishing ------------------------------------------------------------------ */
+/* ---- finishing ----------------------------------------------------------- */
 
 /* Flush and sync an output; its size afterwards, for the checkpoint. */
 static int close_out(struct output *out, int have, uint64_t *size)
@@ -560,17 +560,20 @@ static void print_sink(const struct replay *r, const struct eb_stats *s)
 {
 	const struct eb_config *eb = &r->o->eb;
 
+	const char *calls = s->requests == 1 ? "call" : "calls";
+
 	if (eb->dry_run) {
-		fprintf(stderr, "%s: dry run: %llu entries in %llu PutEvents "
-			"calls, nothing sent\n", cli_prog,
+		fprintf(stderr, "%s: dry run: %llu %s in %llu PutEvents %s, "
+			"nothing sent\n", cli_prog,
 			(unsigned long long)s->sent,
-			(unsigned long long)s->requests);
+			s->sent == 1 ? "entry" : "entries",
+			(unsigned long long)s->requests, calls);
 		return;
 	}
-	fprintf(stderr, "%s: PutEvents to %s: %llu sent in %llu calls, "
+	fprintf(stderr, "%s: PutEvents to %s: %llu sent in %llu %s, "
 		"%llu retried, %llu failed", cli_prog, eb->bus,
 		(unsigned long long)s->sent, (unsigned long long)s->requests,
-		(unsigned long long)s->retried,
+		calls, (unsigned long long)s->retried,
 		(unsigned long long)s->failed);
 	for (size_t i = 0; i < s->nfails; i++)
 		fprintf(stderr, "%s%s %llu", i ? ", " : " (", s->fails[i].name,
@@ -595,7 +598,7 @@ static void report(struct replay *r, const struct rp_counts *t,
 	cli_print_summary(&t->run);
 	if (r->sink)
 		print_sink(r, &t->sink);
-	if (stop_signal && !r->failed)
+	if (stop_signal && !r->failed && !complete)
 		fprintf(stderr, "%s: stopped by %s\n", cli_prog,
 			stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	if (wrote_checkpoint && !complete)
@@ -639,7 +642,8 @@ static int finish(struct replay *r, int complete)
 	report(r, &cp.counts, complete, wrote);
 	if (r->failed)
 		return 2;
-	return stop_signal ? 128 + stop_signal : 0;
+	/* A signal during the last calls only hurried the end. */
+	return stop_signal && !complete ? 128 + stop_signal : 0;
 }
 
 static int resume_from(struct replay *r)

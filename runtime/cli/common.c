@@ -217,7 +217,7 @@ fail:
 	return NULL;
 }
 
-/* ---- NDJSON input ---------------------------------------------------------- */
+/* ---- NDJSON input -------------------------------------------------------- */
 
 int ndjson_open(struct ndjson *r, const char *path, size_t max_line)
 {
@@ -463,7 +463,7 @@ int ndjson_next(struct ndjson *r, const char **line, size_t *len,
 	}
 }
 
-/* ---- output ----------------------------------------------------------------- */
+/* ---- output -------------------------------------------------------------- */
 
 static int open_output(struct output *o, const char *path, int flags)
 {

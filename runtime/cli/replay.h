@@ -19,7 +19,7 @@
 #include "../../vm/json.h"
 #include "cli.h"
 
-/* ---- time stamps (replay_time.c) -------------------------------------- */
+/* ---- time stamps (replay_time.c) ----------------------------------------- */
 
 struct rp_time {
 	int64_t sec;		/* seconds since 1970-01-01T00:00:00Z */
@@ -39,7 +39,7 @@ int rp_time_cmp(const struct rp_time *a, const struct rp_time *b);
  * escapes, not a string, or text that is not plainly an object. */
 int rp_find_time(const char *ev, size_t len, const char **s, size_t *slen);
 
-/* ---- the pipeline (replay_pipe.c) ------------------------------------- */
+/* ---- the pipeline (replay_pipe.c) ---------------------------------------- */
 
 enum rp_kind { RL_SKIP, RL_EMIT, RL_DROP, RL_REJECT };
 
@@ -123,7 +123,7 @@ int rp_entry(struct json_doc *d, const char *ev, size_t len,
 	     const char *bus_json, struct buf *out, uint32_t *size,
 	     const char **code, char *msg, size_t msglen);
 
-/* ---- the PutEvents sink (sink_eventbridge.c) -------------------------- */
+/* ---- the PutEvents sink (sink_eventbridge.c) ----------------------------- */
 
 struct eb_config {
 	const char *bus, *region;
@@ -176,7 +176,7 @@ const char *eb_fatal(const struct eb_sink *s);
 void eb_stats_get(const struct eb_sink *s, struct eb_stats *st);
 void eb_free(struct eb_sink *s);
 
-/* ---- the report (replay_report.c) ------------------------------------- */
+/* ---- the report (replay_report.c) ---------------------------------------- */
 
 /* Everything counted, for the summary, --stats and the checkpoint. */
 struct rp_counts {

@@ -66,7 +66,7 @@ void rp_counts_add(struct rp_counts *into, const struct rp_counts *from)
 	into->bytes += from->bytes;
 }
 
-/* ---- the progress bar --------------------------------------------------- */
+/* ---- the progress bar ---------------------------------------------------- */
 
 static void clock_text(char *s, size_t n, double secs)
 {
@@ -118,7 +118,7 @@ void rp_progress_clear(struct rp_progress *pr)
 	pr->drawn = 0;
 }
 
-/* ---- counts as JSON ---------------------------------------------------------- */
+/* ---- counts as JSON ------------------------------------------------------ */
 
 static void put_u64(struct buf *b, const char *key, uint64_t v)
 {
@@ -168,7 +168,7 @@ void rp_counts_json(struct buf *b, const struct rp_counts *c,
 	put_u64(b, "bytes", c->bytes);
 }
 
-/* ---- checkpoints -------------------------------------------------------------- */
+/* ---- checkpoints --------------------------------------------------------- */
 
 /* Write and sync a whole file. Returns 0, or -1 with errno. */
 static int write_file(const char *path, const char *data, size_t len)
@@ -277,7 +277,7 @@ int rp_stats_write(const char *path, const struct rp_counts *c,
 	return rc;
 }
 
-/* ---- reading a checkpoint back --------------------------------------------- */
+/* ---- reading a checkpoint back ------------------------------------------- */
 
 /* A whole-number member. */
 static int get_u64(struct json_doc *d, json_ref obj, const char *key,

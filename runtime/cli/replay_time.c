@@ -98,7 +98,7 @@ int rp_time_cmp(const struct rp_time *a, const struct rp_time *b)
 	return 0;
 }
 
-/* ---- the quick look for "time" ------------------------------------------ */
+/* ---- the quick look for "time" ------------------------------------------- */
 
 static const char *skip_ws(const char *p, const char *e)
 {

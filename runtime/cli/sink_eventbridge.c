@@ -129,7 +129,7 @@ int rp_entry(struct json_doc *d, const char *ev, size_t len,
 	return 0;
 }
 
-/* ---- the sink ------------------------------------------------------------- */
+/* ---- the sink ------------------------------------------------------------ */
 
 enum { B_FREE, B_FILLING, B_QUEUED, B_FLYING };
 
@@ -235,7 +235,7 @@ static void fail_for_good(struct eb_sink *s, const char *fmt,
 		snprintf(s->fatal, sizeof s->fatal, fmt, a, b);
 }
 
-/* ---- batches ---------------------------------------------------------------- */
+/* ---- batches ------------------------------------------------------------- */
 
 static void batch_free(struct batch *b)
 {
@@ -383,7 +383,7 @@ static double launch_due(struct eb_sink *s)
 	return -1;
 }
 
-/* ---- answers ---------------------------------------------------------------- */
+/* ---- answers ------------------------------------------------------------- */
 
 /* The error code of a refused call: the JSON body's __type (or code),
  * without its namespace ("...#ThrottlingException"), else http_NNN. */
@@ -548,7 +548,7 @@ static struct batch *free_batch(struct eb_sink *s)
 	return NULL;
 }
 
-/* ---- the interface ---------------------------------------------------------- */
+/* ---- the interface ------------------------------------------------------- */
 
 int eb_put(struct eb_sink *s, const char *entry, size_t len, uint32_t size,
 	   int input, unsigned long line)
