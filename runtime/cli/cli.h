@@ -69,10 +69,16 @@ struct cli_policy_opts {
  * The caller frees o->params. */
 int cli_policy_opts_init(struct cli_policy_opts *o, int argc);
 
-/* Take getopt's answer `c` if it is one of the options above (not
- * --help): 1 when taken, 0 when it is not one of them, -1 (message
- * printed) when its value is bad. */
-int cli_policy_option(struct cli_policy_opts *o, int c, char *arg);
+struct option;
+
+/* Parse the options of a command: the ones above into `p` (after
+ * cli_policy_opts_init), the command's own through `own` (0, or -1 with
+ * a message printed). --help prints `usage` and exits; an unknown option
+ * prints it to stderr. Returns 0, or -1. Leaves optind at the first
+ * operand. */
+int cli_parse_options(int argc, char **argv, const struct option *options,
+		      const char *usage, struct cli_policy_opts *p,
+		      int (*own)(void *ctx, int c, char *arg), void *ctx);
 
 /* ---- NDJSON input -------------------------------------------------------- */
 

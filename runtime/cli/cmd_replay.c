@@ -142,8 +142,9 @@ static int uint_option(const char *opt, const char *arg, uint64_t max,
 	return 0;
 }
 
-static int own_option(struct replay_opts *o, int c, char *arg)
+static int own_option(void *ctx, int c, char *arg)
 {
+	struct replay_opts *o = ctx;
 	struct rp_config *rc = &o->rc;
 	struct eb_config *eb = &o->eb;
 	unsigned v;
@@ -194,9 +195,7 @@ static int own_option(struct replay_opts *o, int c, char *arg)
 		return 0;
 	case OPT_RESUME: o->resume = 1; return 0;
 	case OPT_STATS: o->stats = arg; return 0;
-	default:
-		fputs(usage, stderr);
-		return -1;
+	default: return -1;	/* getopt returns only the table's */
 	}
 }
 
@@ -242,25 +241,12 @@ static int check_opts(struct replay_opts *o)
 static int parse(int argc, char **argv, struct replay_opts *o)
 {
 	static char *stdin_only[] = { "-" };
-	int c, taken;
 
 	defaults(o);
-	if (cli_policy_opts_init(&o->p, argc) != 0)
+	if (cli_policy_opts_init(&o->p, argc) != 0 ||
+	    cli_parse_options(argc, argv, options, usage, &o->p, own_option,
+			      o) != 0)
 		return -1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		taken = cli_policy_option(&o->p, c, optarg);
-		if (taken < 0)
-			return -1;
-		if (taken)
-			continue;
-		if (c == CLI_OPT_HELP) {
-			fputs(usage, stdout);
-			exit(0);
-		}
-		if (own_option(o, c, optarg) != 0)
-			return -1;
-	}
 	if (check_opts(o) != 0)
 		return -1;
 	o->inputs = optind < argc ? argv + optind : stdin_only;
@@ -361,10 +347,10 @@ static int take_line(struct replay *r, const struct rp_chunk *c,
 		output_write(&r->out, p, l->outlen);
 	} else if (l->kind == RL_DROP) {
 		k->dropped++;
-		rp_tally(k->drops, &k->ndrops, l->name, 1);
+		scrub_count_add(k->drops, &k->ndrops, l->name, 1);
 	} else if (l->kind == RL_REJECT) {
 		k->rejected++;
-		rp_tally(k->rejects, &k->nrejects, l->name, 1);
+		scrub_count_add(k->rejects, &k->nrejects, l->name, 1);
 		if (r->have_rej)
 			write_reject(r, c, l);
 	}

@@ -40,32 +40,22 @@ struct run_opts {
 	const char *output;
 };
 
+static int own_option(void *ctx, int c, char *arg)
+{
+	struct run_opts *o = ctx;
+
+	(void)c;		/* --output is the only one */
+	o->output = arg;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct run_opts *o)
 {
-	int c, taken;
-
 	o->output = "-";
-	if (cli_policy_opts_init(&o->p, argc) != 0)
+	if (cli_policy_opts_init(&o->p, argc) != 0 ||
+	    cli_parse_options(argc, argv, options, usage, &o->p, own_option,
+			      o) != 0)
 		return -1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		taken = cli_policy_option(&o->p, c, optarg);
-		if (taken < 0)
-			return -1;
-		if (taken)
-			continue;
-		switch (c) {
-		case OPT_OUTPUT:
-			o->output = optarg;
-			break;
-		case CLI_OPT_HELP:
-			fputs(usage, stdout);
-			exit(0);
-		default:
-			fputs(usage, stderr);
-			return -1;
-		}
-	}
 	if (o->p.policy == NULL) {
 		cli_error("run: --policy FILE is required");
 		fputs(usage, stderr);

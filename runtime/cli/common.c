@@ -1,6 +1,7 @@
 /* common.c - policy loading, NDJSON input, checked output, summaries. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,9 @@ static int limit_option(struct cli_policy_opts *o, int c, const char *arg)
 	}
 }
 
-int cli_policy_option(struct cli_policy_opts *o, int c, char *arg)
+/* Take getopt's answer `c` if it is one of the shared options: 1 when
+ * taken, 0 when not one of them, -1 (message printed) when bad. */
+static int policy_option(struct cli_policy_opts *o, int c, char *arg)
 {
 	switch (c) {
 	case CLI_OPT_POLICY:
@@ -112,6 +115,29 @@ int cli_policy_option(struct cli_policy_opts *o, int c, char *arg)
 	default:
 		return 0;
 	}
+}
+
+int cli_parse_options(int argc, char **argv, const struct option *options,
+		      const char *usage, struct cli_policy_opts *p,
+		      int (*own)(void *ctx, int c, char *arg), void *ctx)
+{
+	int c, taken;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c == CLI_OPT_HELP) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (c == '?' || c == ':') {
+			fputs(usage, stderr);
+			return -1;
+		}
+		taken = policy_option(p, c, optarg);
+		if (taken < 0 || (!taken && own(ctx, c, optarg) != 0))
+			return -1;
+	}
+	return 0;
 }
 
 static void print_diag(void *ctx, const char *text)

@@ -185,10 +185,6 @@ struct rp_counts {
 	uint64_t bytes;			/* input bytes consumed (unzipped) */
 };
 
-/* Add one outcome under its name in a table of names. */
-void rp_tally(struct scrub_count *tab, size_t *n, const char *name,
-	      uint64_t k);
-
 /* Add `from` into `into`; names are shared, not copied. */
 void rp_counts_add(struct rp_counts *into, const struct rp_counts *from);
 

@@ -30,27 +30,11 @@ void rp_sleep(double seconds)
 	nanosleep(&ts, NULL);
 }
 
-void rp_tally(struct scrub_count *tab, size_t *n, const char *name,
-	      uint64_t k)
-{
-	for (size_t i = 0; i < *n; i++) {
-		if (tab[i].name == name || strcmp(tab[i].name, name) == 0) {
-			tab[i].count += k;
-			return;
-		}
-	}
-	if (*n < SCRUB_MAX_REASONS) {
-		tab[*n].name = name;
-		tab[*n].count = k;
-		(*n)++;
-	}
-}
-
 static void add_table(struct scrub_count *into, size_t *n,
 		      const struct scrub_count *from, size_t nfrom)
 {
 	for (size_t i = 0; i < nfrom; i++)
-		rp_tally(into, n, from[i].name, from[i].count);
+		scrub_count_add(into, n, from[i].name, from[i].count);
 }
 
 void rp_counts_add(struct rp_counts *into, const struct rp_counts *from)

@@ -225,7 +225,7 @@ static void give_up(struct eb_sink *s, const struct entry *e,
 		cli_write_reject(s->cfg.rejects, s->cfg.inputs[e->input],
 				 e->line, code, msg, NULL, NULL, 0);
 	s->st.failed++;
-	rp_tally(s->st.fails, &s->st.nfails, code, 1);
+	scrub_count_add(s->st.fails, &s->st.nfails, code, 1);
 }
 
 static void fail_for_good(struct eb_sink *s, const char *fmt,
