@@ -91,6 +91,7 @@ struct replay_opts {
 	struct rp_config rc;
 	struct eb_config eb;
 	char window[512];
+	struct rp_identity id;	/* what a checkpoint is for */
 	char **inputs;
 	int ninputs;
 };
@@ -225,6 +226,9 @@ static int check_opts(struct replay_opts *o)
 	else if (o->eb.bus == NULL && (o->eb.dry_run || r || o->eb.endpoint))
 		cli_error("replay: --dry-run, --region and --endpoint-url "
 			  "go with --event-bus-name");
+	else if (o->eb.bus && (!*o->eb.bus || strlen(o->eb.bus) > 1600))
+		cli_error("replay: --event-bus-name takes a name or an ARN "
+			  "of 1 to 1600 characters");
 	else if (o->eb.bus && !o->eb.dry_run && r == NULL)
 		cli_error("replay: --event-bus-name needs --region");
 	else if (r && (!*r || strspn(r, "abcdefghijklmnopqrstuvwxyz"
@@ -253,6 +257,11 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 	o->ninputs = optind < argc ? argc - optind : 1;
 	snprintf(o->window, sizeof o->window, "%.250s/%.250s",
 		 o->from ? o->from : "", o->to ? o->to : "");
+	o->id.inputs = o->inputs;
+	o->id.ninputs = o->ninputs;
+	o->id.window = o->window;
+	o->id.output = o->eb.bus && !o->eb.dry_run ? "" : o->output;
+	o->id.rejects = o->p.rejects ? o->p.rejects : "";
 	/* Under a low --rate, smaller calls keep the pace even. */
 	if (o->eb.rate > 0 && o->eb.rate < 10)
 		o->eb.max_entries = o->eb.rate < 1 ? 1 : (unsigned)o->eb.rate;
@@ -619,10 +628,9 @@ static int finish(struct replay *r, int complete)
 	cp.complete = complete;
 	/* A failed write leaves the old checkpoint the one to trust. */
 	if (out_ok && (!complete || r->o->checkpoint_given || r->o->resume))
-		wrote = rp_checkpoint_write(r->o->checkpoint, &cp,
-					    r->o->inputs, r->o->ninputs,
-					    r->o->window, r->sink ?
-					    "eventbridge" : "ndjson") == 0;
+		wrote = rp_checkpoint_write(r->o->checkpoint, &cp, &r->o->id,
+					    r->sink ? "eventbridge" :
+					    "ndjson") == 0;
 	if (!out_ok)
 		r->failed = 1;
 	report(r, &cp.counts, complete, wrote);
@@ -636,8 +644,7 @@ static int resume_from(struct replay *r)
 {
 	struct replay_opts *o = r->o;
 
-	if (rp_checkpoint_read(o->checkpoint, &r->base, o->inputs,
-			       o->ninputs, o->window) != 0)
+	if (rp_checkpoint_read(o->checkpoint, &r->base, &o->id) != 0)
 		return -1;
 	if (r->base.complete) {
 		if (!o->p.quiet)

@@ -220,18 +220,24 @@ void rp_counts_json(struct buf *b, const struct rp_counts *c,
 int rp_stats_write(const char *path, const struct rp_counts *c,
 		   const char *sink, const char *outcome, double seconds);
 
+/* What a checkpoint is for: a resume must name the same inputs, window
+ * and output files ("" for none). */
+struct rp_identity {
+	char *const *inputs;
+	int ninputs;
+	const char *window, *output, *rejects;
+};
+
 /* Write a checkpoint (to a temporary file, then renamed over `path`).
- * `inputs` and `window` are recorded so that a resume can check them.
  * Returns 0, or -1 with a message printed. */
 int rp_checkpoint_write(const char *path, const struct rp_checkpoint *cp,
-			char *const *inputs, int ninputs, const char *window,
-			const char *sink);
+			const struct rp_identity *id, const char *sink);
 
-/* Read one back, checking that it was made for the same inputs and
- * window. Names in its counts are allocated; rp_checkpoint_free frees
- * them. Returns 0, or -1 with a message printed. */
+/* Read one back, checking that it was made for the same `id`. Names in
+ * its counts are allocated; rp_checkpoint_free frees them. Returns 0,
+ * or -1 with a message printed. */
 int rp_checkpoint_read(const char *path, struct rp_checkpoint *cp,
-		       char *const *inputs, int ninputs, const char *window);
+		       const struct rp_identity *id);
 void rp_checkpoint_free(struct rp_checkpoint *cp);
 
 #endif

@@ -234,7 +234,7 @@ struct worker {
 	scrub_worker *sw;
 	struct json_doc doc;	/* the time look-up and the entries */
 	struct buf entry;
-	char bus_json[1024];
+	char bus_json[4096];
 };
 
 static void reject(struct rp_chunk *c, struct rp_line *l, const char *code,
@@ -551,7 +551,7 @@ int rp_start(struct rp_pipe **out, const struct rp_config *cfg)
 	if (p == NULL)
 		goto nomem;
 	p->cfg = cfg;
-	p->nring = (size_t)cfg->threads * 3 + 2;
+	p->nring = (size_t)cfg->threads * 2 + 2;
 	p->ring = scrub_calloc(p->nring, sizeof *p->ring);
 	p->workers = scrub_calloc((size_t)cfg->threads, sizeof *p->workers);
 	if (p->ring == NULL || p->workers == NULL)

@@ -184,9 +184,16 @@ static int write_file(const char *path, const char *data, size_t len)
 	return ok ? 0 : -1;
 }
 
+static void put_string(struct buf *b, const char *key, const char *v)
+{
+	buf_puts(b, ",\"");
+	buf_puts(b, key);
+	buf_puts(b, "\":");
+	json_encode_string(b, v, strlen(v));
+}
+
 int rp_checkpoint_write(const char *path, const struct rp_checkpoint *cp,
-			char *const *inputs, int ninputs, const char *window,
-			const char *sink)
+			const struct rp_identity *id, const char *sink)
 {
 	struct buf b, tmp;
 	int rc = -1;
@@ -194,19 +201,19 @@ int rp_checkpoint_write(const char *path, const struct rp_checkpoint *cp,
 	buf_init(&b, (size_t)1 << 30);
 	buf_init(&tmp, 4096);
 	buf_puts(&b, "{\"scrub_replay_checkpoint\":1,\"inputs\":[");
-	for (int i = 0; i < ninputs; i++) {
+	for (int i = 0; i < id->ninputs; i++) {
 		if (i)
 			buf_putc(&b, ',');
-		json_encode_string(&b, inputs[i], strlen(inputs[i]));
+		json_encode_string(&b, id->inputs[i], strlen(id->inputs[i]));
 	}
-	buf_puts(&b, "],\"window\":");
-	json_encode_string(&b, window, strlen(window));
-	buf_puts(&b, ",\"file\":");
-	if (cp->input < ninputs)
-		json_encode_string(&b, inputs[cp->input],
-				   strlen(inputs[cp->input]));
+	buf_putc(&b, ']');
+	put_string(&b, "window", id->window);
+	put_string(&b, "output", id->output);
+	put_string(&b, "rejects", id->rejects);
+	if (cp->input < id->ninputs)
+		put_string(&b, "file", id->inputs[cp->input]);
 	else
-		buf_puts(&b, "null");
+		buf_puts(&b, ",\"file\":null");
 	put_u64(&b, "input", (uint64_t)cp->input);
 	put_u64(&b, "offset", cp->offset);
 	put_u64(&b, "line", cp->line);
@@ -381,15 +388,17 @@ static int read_whole(const char *path, struct buf *b)
 }
 
 static int parse_checkpoint(struct json_doc *d, struct rp_checkpoint *cp,
-			    char *const *inputs, int ninputs,
-			    const char *window)
+			    const struct rp_identity *id)
 {
 	json_ref root = d->root, c;
 	uint64_t input, line;
+	int ninputs = id->ninputs;
 
-	if (!same_inputs(d, json_member(d, root, "inputs", 6), inputs,
+	if (!same_inputs(d, json_member(d, root, "inputs", 6), id->inputs,
 			 ninputs) ||
-	    !same_string(d, json_member(d, root, "window", 6), window))
+	    !same_string(d, json_member(d, root, "window", 6), id->window) ||
+	    !same_string(d, json_member(d, root, "output", 6), id->output) ||
+	    !same_string(d, json_member(d, root, "rejects", 7), id->rejects))
 		return 1;
 	c = json_member(d, root, "complete", 8);
 	cp->complete = json_type_of(d, c) == JSON_TRUE;
@@ -406,7 +415,7 @@ static int parse_checkpoint(struct json_doc *d, struct rp_checkpoint *cp,
 }
 
 int rp_checkpoint_read(const char *path, struct rp_checkpoint *cp,
-		       char *const *inputs, int ninputs, const char *window)
+		       const struct rp_identity *id)
 {
 	struct json_limits jl = { 8, 1u << 20, 1u << 24 };
 	struct json_doc d;
@@ -425,10 +434,10 @@ int rp_checkpoint_read(const char *path, struct rp_checkpoint *cp,
 		    json_type_of(&d, d.root) != JSON_OBJECT)
 			rc = -1;
 		else
-			rc = parse_checkpoint(&d, cp, inputs, ninputs, window);
+			rc = parse_checkpoint(&d, cp, id);
 		if (rc > 0)
-			cli_error("the checkpoint '%s' is for other inputs "
-				  "or another --from/--to", path);
+			cli_error("the checkpoint '%s' is for other inputs, "
+				  "--from/--to, --output or --rejects", path);
 		else if (rc < 0)
 			cli_error("the checkpoint '%s' is damaged", path);
 		json_doc_free(&d);
