@@ -383,9 +383,13 @@ static void *worker_main(void *arg)
 	struct rp_chunk *c;
 
 	while ((c = claim(p)) != NULL) {
-		for (size_t i = 0; i < c->nlines; i++)
+		for (size_t i = 0; i < c->nlines; i++) {
 			scrub_line(w, c, &c->lines[i]);
-		if (buf_failed(&c->out) && !c->err) {
+			if (!buf_failed(&c->out))
+				continue;
+			/* The lines before this one stand; the run stops
+			 * after them with the error. */
+			c->nlines = i;
 			c->err = ENOMEM;
 			snprintf(c->errmsg, sizeof c->errmsg, "out of memory "
 				 "holding scrubbed events");
