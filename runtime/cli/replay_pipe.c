@@ -142,6 +142,28 @@ static void before_read(void *ctx)
 		next_chunk(f);
 }
 
+/* Open an input, at `offset` when resuming. Returns 0, or -1 with the
+ * error in the chunk. */
+static int open_input(struct ndjson *r, struct rp_chunk *c,
+		      const char *name, size_t max_line, uint64_t offset)
+{
+	if (ndjson_open(r, name, max_line) != 0) {
+		c->err = errno;
+		snprintf(c->errmsg, sizeof c->errmsg, "cannot open '%s': %s",
+			 name, strerror(errno));
+		return -1;
+	}
+	if (offset && ndjson_skip(r, offset) != 0) {
+		c->err = errno;
+		snprintf(c->errmsg, sizeof c->errmsg, "cannot resume '%s' at "
+			 "byte %llu: %s", name, (unsigned long long)offset,
+			 ndjson_strerror(r, errno));
+		ndjson_close(r);
+		return -1;
+	}
+	return 0;
+}
+
 /* Read one input into chunks. Returns 0, or -1 after publishing a chunk
  * that carries the error (or when stopped). */
 static int read_input(struct rp_pipe *p, int input, uint64_t offset,
@@ -156,19 +178,7 @@ static int read_input(struct rp_pipe *p, int input, uint64_t offset,
 	if (f.c == NULL)
 		return -1;
 	f.c->input = input;
-	if (ndjson_open(&r, name, p->cfg->max_event) != 0) {
-		f.c->err = errno;
-		snprintf(f.c->errmsg, sizeof f.c->errmsg, "cannot open '%s': "
-			 "%s", name, strerror(errno));
-		publish(p, f.c);
-		return -1;
-	}
-	if (offset && ndjson_skip(&r, offset) != 0) {
-		f.c->err = errno;
-		snprintf(f.c->errmsg, sizeof f.c->errmsg, "cannot resume "
-			 "'%s' at byte %llu: %s", name,
-			 (unsigned long long)offset, ndjson_strerror(&r, errno));
-		ndjson_close(&r);
+	if (open_input(&r, f.c, name, p->cfg->max_event, offset) != 0) {
 		publish(p, f.c);
 		return -1;
 	}
@@ -185,7 +195,6 @@ static int read_input(struct rp_pipe *p, int input, uint64_t offset,
 		}
 		if (f.c->in.len < CHUNK_BYTES && f.c->nlines < CHUNK_LINES)
 			continue;
-		/* Once a chunk: zlib asks the kernel (lseek) each time. */
 		atomic_store(&p->raw_cur, ndjson_raw_offset(&r));
 		if (next_chunk(&f) != 0)
 			break;
@@ -198,12 +207,10 @@ static int read_input(struct rp_pipe *p, int input, uint64_t offset,
 	atomic_fetch_add(&p->raw_done, ndjson_raw_offset(&r));
 	atomic_store(&p->raw_cur, 0);
 	ndjson_close(&r);
-	if (f.c == NULL)
-		return -1;
 	/* An empty chunk is not published: the slot stays free. */
-	if (f.c->nlines || f.c->err)
+	if (f.c && (f.c->nlines || f.c->err))
 		publish(p, f.c);
-	return rc < 0 ? -1 : 0;
+	return rc < 0 || f.c == NULL ? -1 : 0;
 }
 
 static void *reader_main(void *arg)

@@ -60,6 +60,16 @@ static void put_raw(struct buf *b, const char *name, struct json_doc *d,
 	buf_put(b, json_text(d, r), json_node(d, r)->len);
 }
 
+static int entry_time(struct json_doc *d, json_ref tm, struct rp_time *t)
+{
+	const char *s = NULL;
+	size_t n = 0;
+
+	if (json_type_of(d, tm) == JSON_STRING)
+		s = json_string(d, tm, &n);
+	return s == NULL ? -1 : rp_time_parse(s, n, t);
+}
+
 int rp_entry(struct json_doc *d, const char *ev, size_t len,
 	     const char *bus_json, struct buf *out, uint32_t *size,
 	     const char **code, char *msg, size_t msglen)
@@ -89,21 +99,15 @@ int rp_entry(struct json_doc *d, const char *ev, size_t len,
 			 "(if any) an array of strings");
 		return -1;
 	}
+	if (tm && entry_time(d, tm, &t) != 0) {
+		*code = "invalid_time";
+		snprintf(msg, msglen, "the scrubbed event's time is not an "
+			 "RFC 3339 date-time");
+		return -1;
+	}
+	/* Whole seconds: EventBridge keeps no finer time. */
 	if (tm) {
-		const char *s = NULL;
-		size_t n = 0;
-
-		if (json_type_of(d, tm) == JSON_STRING)
-			s = json_string(d, tm, &n);
-		if (s == NULL || rp_time_parse(s, n, &t) != 0) {
-			*code = "invalid_time";
-			snprintf(msg, msglen, "the scrubbed event's time is "
-				 "not an RFC 3339 date-time");
-			return -1;
-		}
-		/* Whole seconds: EventBridge keeps no finer time. */
-		snprintf(num, sizeof num, "{\"Time\":%lld,",
-			 (long long)t.sec);
+		snprintf(num, sizeof num, "{\"Time\":%lld,", (long long)t.sec);
 		buf_puts(out, num);
 	} else {
 		buf_putc(out, '{');
