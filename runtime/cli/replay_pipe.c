@@ -120,11 +120,13 @@ struct filling {
 	struct rp_pipe *p;
 	struct rp_chunk *c;
 	int input;
+	const struct ndjson *r;
 };
 
 /* Hand the chunk on and take the next slot; -1 once stopped. */
 static int next_chunk(struct filling *f)
 {
+	atomic_store(&f->p->raw_cur, ndjson_raw_offset(f->r));
 	publish(f->p, f->c);
 	if ((f->c = slot_for_fill(f->p)) == NULL)
 		return -1;
@@ -170,8 +172,8 @@ static int read_input(struct rp_pipe *p, int input, uint64_t offset,
 		      unsigned long line0)
 {
 	const char *name = p->cfg->inputs[input], *line;
-	struct filling f = { p, slot_for_fill(p), input };
 	struct ndjson r;
+	struct filling f = { p, slot_for_fill(p), input, &r };
 	size_t len;
 	int rc, too_long;
 
@@ -195,7 +197,6 @@ static int read_input(struct rp_pipe *p, int input, uint64_t offset,
 		}
 		if (f.c->in.len < CHUNK_BYTES && f.c->nlines < CHUNK_LINES)
 			continue;
-		atomic_store(&p->raw_cur, ndjson_raw_offset(&r));
 		if (next_chunk(&f) != 0)
 			break;
 	}

@@ -59,38 +59,43 @@ static void clock_text(char *s, size_t n, double secs)
 	snprintf(s, n, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
 }
 
+/* "[####......] 42.0% " and "  ETA 0:01:23", when the size is known. */
+static void bar_text(char *bar, size_t barlen, char *eta, size_t etalen,
+		     uint64_t read, uint64_t total, double secs)
+{
+	int fill;
+
+	bar[0] = eta[0] = '\0';
+	if (total == 0 || read > total)
+		return;
+	fill = (int)(20.0 * (double)read / (double)total);
+	snprintf(bar, barlen, "%.*s%.*s %5.1f%%  ", fill,
+		 "####################", 20 - fill, "....................",
+		 100.0 * (double)read / (double)total);
+	if (read > 0) {
+		snprintf(eta, etalen, "  ETA ");
+		clock_text(eta + 6, etalen - 6,
+			   (double)(total - read) * secs / (double)read);
+	}
+}
+
 void rp_progress_draw(struct rp_progress *pr, const struct rp_counts *c,
 		      uint64_t read, uint64_t total, int force)
 {
 	double now = rp_now(), secs = now - pr->start;
-	char bar[24], eta[32] = "", sent[48] = "";
-	int fill;
+	char bar[64], eta[32], sent[48] = "";
 
 	if (!pr->on || (!force && now - pr->last < 0.2))
 		return;
 	pr->last = now;
 	if (secs <= 0)
 		secs = 1e-9;
-	if (total && read <= total) {
-		fill = (int)(20.0 * (double)read / (double)total);
-		memset(bar, '#', (size_t)fill);
-		memset(bar + fill, '.', (size_t)(20 - fill));
-		snprintf(bar + 20, sizeof bar - 20, " ");
-		if (read > 0) {
-			strcpy(eta, "  ETA ");
-			clock_text(eta + 6, sizeof eta - 6,
-				   (double)(total - read) * secs /
-				   (double)read);
-		}
-	} else {
-		bar[0] = '\0';
-	}
+	bar_text(bar, sizeof bar, eta, sizeof eta, read, total, secs);
 	if (c->sink.requests)
 		snprintf(sent, sizeof sent, "  %llu sent",
 			 (unsigned long long)c->sink.sent);
-	fprintf(stderr, "\r%s%5.1f%%  %llu events%s  %.0f ev/s  %.1f MB/s%s"
-		"\033[K", bar, total ? 100.0 * (double)read / (double)total
-		: 0.0, (unsigned long long)c->run.events, sent,
+	fprintf(stderr, "\r%s%llu events%s  %.0f ev/s  %.1f MB/s%s\033[K",
+		bar, (unsigned long long)c->run.events, sent,
 		(double)c->run.events / secs, (double)read / secs / 1e6, eta);
 	pr->drawn = 1;
 }
