@@ -37,6 +37,8 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DSCRUB_VERSION='"$(VERSION)"' \
 	-g $(OPT) $(WARN) -MMD -MP \
 	-I$(BUILD)/gen -Idsl $(CFLAGS)
 LIBS := -lcjson -lpcre2-8 -lsodium -lxxhash -lunistring -lm -lpthread
+# The scrub command alone reads gzip and talks HTTP (PutEvents).
+CLI_LIBS := -lcurl -lz
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN := $(BUILD)/gen
@@ -94,7 +96,7 @@ $(BUILD)/scrubc: $(SCRUBC_OBJ) $(BUILD)/libscrub.a
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
 
 $(BUILD)/scrub: $(CLI_OBJ) $(BUILD)/libscrub.a
-	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CLI_LIBS)
 
 $(BUILD)/bootstrap: $(LAMBDA_OBJ) $(BUILD)/libscrub.a
 	$(CC) $(LDOPT) $(LAMBDA_RPATH) -o $@ $^ $(CURL_LIBS) $(LIBS)
@@ -102,6 +104,13 @@ $(BUILD)/bootstrap: $(LAMBDA_OBJ) $(BUILD)/libscrub.a
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libscrub.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+
+# The replay driver's parts live in the scrub command, not the library.
+$(BUILD)/tests/check_replay: $(BUILD)/tests/unit/check_replay.o \
+		$(filter-out $(BUILD)/runtime/cli/main.o,$(CLI_OBJ)) \
+		$(BUILD)/libscrub.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CLI_LIBS) $(CHECK_LIBS)
 
 # ---- tests ------------------------------------------------------------------
 

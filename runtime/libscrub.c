@@ -161,10 +161,10 @@ void scrub_worker_free(scrub_worker *w)
 	free(w);
 }
 
-/* Count one outcome under its name; names are the program's constants or
- * the VM's static codes, so comparing pointers first is cheap. */
-static void count(struct scrub_count *tab, size_t *n, const char *name,
-		  uint64_t k)
+/* Names are mostly the program's constants or the VM's static codes, so
+ * comparing pointers first is cheap. */
+void scrub_count_add(struct scrub_count *tab, size_t *n, const char *name,
+		     uint64_t k)
 {
 	for (size_t i = 0; i < *n; i++) {
 		if (tab[i].name == name || strcmp(tab[i].name, name) == 0) {
@@ -198,7 +198,7 @@ enum scrub_status scrub_run(scrub_worker *w, const char *event, size_t len,
 	case VM_DROP:
 		r->reason = o->reason;
 		c->dropped++;
-		count(c->drops, &c->ndrops, o->reason, 1);
+		scrub_count_add(c->drops, &c->ndrops, o->reason, 1);
 		break;
 	case VM_REJECT:
 		r->code = o->code;
@@ -207,7 +207,7 @@ enum scrub_status scrub_run(scrub_worker *w, const char *event, size_t len,
 		r->policy_file = o->file;
 		r->policy_line = o->line;
 		c->rejected++;
-		count(c->rejects, &c->nrejects, o->code, 1);
+		scrub_count_add(c->rejects, &c->nrejects, o->code, 1);
 		break;
 	}
 	return r->status;
@@ -258,7 +258,7 @@ void scrub_worker_note_reject(scrub_worker *w, const char *code)
 {
 	w->counters.events++;
 	w->counters.rejected++;
-	count(w->counters.rejects, &w->counters.nrejects, code, 1);
+	scrub_count_add(w->counters.rejects, &w->counters.nrejects, code, 1);
 }
 
 void scrub_worker_counters(const scrub_worker *w, struct scrub_counters *c)
@@ -274,9 +274,9 @@ void scrub_counters_add(struct scrub_counters *into,
 	into->dropped += from->dropped;
 	into->rejected += from->rejected;
 	for (size_t i = 0; i < from->ndrops; i++)
-		count(into->drops, &into->ndrops, from->drops[i].name,
+		scrub_count_add(into->drops, &into->ndrops, from->drops[i].name,
 		      from->drops[i].count);
 	for (size_t i = 0; i < from->nrejects; i++)
-		count(into->rejects, &into->nrejects, from->rejects[i].name,
+		scrub_count_add(into->rejects, &into->nrejects, from->rejects[i].name,
 		      from->rejects[i].count);
 }

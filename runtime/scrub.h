@@ -128,6 +128,10 @@ void scrub_worker_counters(const scrub_worker *w, struct scrub_counters *c);
 /* Count a record the host rejected before running it (too large, bad
  * base64...). `code` must outlive the worker: a string literal. */
 void scrub_worker_note_reject(scrub_worker *w, const char *code);
+/* Count `k` more under `name` in a table of `*n` names (a new name is
+ * added while there is room). `name` must outlive the table. */
+void scrub_count_add(struct scrub_count *tab, size_t *n, const char *name,
+		     uint64_t k);
 /* Add `from` into `into` (for summing workers). */
 void scrub_counters_add(struct scrub_counters *into,
 			const struct scrub_counters *from);

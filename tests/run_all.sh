@@ -50,6 +50,9 @@ run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
 run lambda /usr/bin/python3 tests/lambda/run.py "$BUILD" "$SHARED"
 run lambda-package tests/lambda/package.sh "$BUILD" "$SHARED"
 run deploy tests/deploy.sh
+run replay tests/replay/run.sh "$BUILD"
+run replay-eventbridge /usr/bin/python3 tests/replay/eventbridge_test.py \
+	"$BUILD"
 
 echo "$passed passed, $failed failed${failures:+ (}${failures# }${failures:+)}"
 [ "$failed" -eq 0 ]

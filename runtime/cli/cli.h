@@ -23,20 +23,95 @@ scrub_program *cli_open_policy(const char *path, char **params,
 int cli_number(const char *opt, const char *text, uint64_t max,
 	       uint64_t *out);
 
+/* ---- options of every command that runs a policy ------------------------- */
+
+enum {
+	CLI_OPT_POLICY = 256, CLI_OPT_REJECTS, CLI_OPT_KEY_FILE,
+	CLI_OPT_PARAM, CLI_OPT_MAX_EVENT, CLI_OPT_MAX_DEPTH,
+	CLI_OPT_MAX_VALUES, CLI_OPT_MAX_STEPS, CLI_OPT_MAX_OUTPUT,
+	CLI_OPT_LAZY, CLI_OPT_QUIET, CLI_OPT_HELP,
+	CLI_OPT_OWN		/* a command numbers its own options from here */
+};
+
+#define CLI_POLICY_OPTIONS \
+	{ "policy", required_argument, NULL, CLI_OPT_POLICY }, \
+	{ "rejects", required_argument, NULL, CLI_OPT_REJECTS }, \
+	{ "key-file", required_argument, NULL, CLI_OPT_KEY_FILE }, \
+	{ "param", required_argument, NULL, CLI_OPT_PARAM }, \
+	{ "max-event-bytes", required_argument, NULL, CLI_OPT_MAX_EVENT }, \
+	{ "max-depth", required_argument, NULL, CLI_OPT_MAX_DEPTH }, \
+	{ "max-values", required_argument, NULL, CLI_OPT_MAX_VALUES }, \
+	{ "max-steps", required_argument, NULL, CLI_OPT_MAX_STEPS }, \
+	{ "max-output", required_argument, NULL, CLI_OPT_MAX_OUTPUT }, \
+	{ "lazy-validation", no_argument, NULL, CLI_OPT_LAZY }, \
+	{ "quiet", no_argument, NULL, CLI_OPT_QUIET }, \
+	{ "help", no_argument, NULL, CLI_OPT_HELP }
+
+#define CLI_POLICY_USAGE \
+	"  --rejects FILE        write reject records here (default: none)\n" \
+	"  --key-file FILE       pseudonymization key (default: $SCRUB_KEY)\n" \
+	"  --param NAME=VALUE    set a policy parameter (repeatable)\n" \
+	"  --max-event-bytes N   longest input line accepted (1048576)\n" \
+	"  --max-depth N         deepest nesting accepted (1000)\n" \
+	"  --max-values N        most JSON values per event (262144)\n" \
+	"  --max-steps N         work limit per event (10000000)\n" \
+	"  --max-output N        largest output event in bytes (4194304)\n" \
+	"  --lazy-validation     read each event only as far as the policy\n" \
+	"                        needs to drop it (malformed JSON beyond that\n" \
+	"                        counts as dropped, not rejected)\n"
+
+struct cli_policy_opts {
+	const char *policy, *rejects, *key_file;
+	char **params;
+	size_t nparams;
+	uint64_t max_event;
+	struct scrub_limits lim;
+	int quiet;
+};
+
+/* Defaults, with room for up to `argc` parameters; -1 if out of memory.
+ * The caller frees o->params. */
+int cli_policy_opts_init(struct cli_policy_opts *o, int argc);
+
+struct option;
+
+/* Parse the options of a command: the ones above into `p` (after
+ * cli_policy_opts_init), the command's own through `own` (0, or -1 with
+ * a message printed). --help prints `usage` and exits; an unknown option
+ * prints it to stderr. Returns 0, or -1. Leaves optind at the first
+ * operand. */
+int cli_parse_options(int argc, char **argv, const struct option *options,
+		      const char *usage, struct cli_policy_opts *p,
+		      int (*own)(void *ctx, int c, char *arg), void *ctx);
+
 /* ---- NDJSON input -------------------------------------------------------- */
+
+enum { NJ_UNKNOWN, NJ_PLAIN, NJ_GZIP };
 
 struct ndjson {
 	int fd;
+	int mode;		/* NJ_*: told by the first two bytes */
+	void *z;		/* gzip: zlib's z_stream */
+	unsigned char *zin;	/* gzip: compressed bytes read */
+	int in_member;		/* gzip: inside a member, not between */
 	const char *name;	/* for messages: a path, or "-" */
+	const char *zerr;	/* what was wrong with gzip data */
 	char *buf;
 	size_t cap, start, end;
 	size_t scan;		/* [start, scan) holds no newline */
 	size_t max_line;
+	uint64_t base;		/* offset of buf[0] in the (unzipped) input */
+	uint64_t raw;		/* bytes of the file itself read */
 	unsigned long line;	/* number of the line last returned */
 	int eof;
 	int skipping;		/* inside a line that is too long */
+	/* Called before each read, which may block (a pipe): a reader
+	 * can hand on what it has first. NULL by default. */
+	void (*before_read)(void *ctx);
+	void *ctx;
 };
 
+/* Open a file, or standard input for "-"; gzip input is unzipped. */
 int ndjson_open(struct ndjson *r, const char *path, size_t max_line);
 void ndjson_close(struct ndjson *r);
 
@@ -45,6 +120,33 @@ void ndjson_close(struct ndjson *r);
  * *len is 0), 0 at the end, -1 on a read error (errno set). */
 int ndjson_next(struct ndjson *r, const char **line, size_t *len,
 		int *too_long);
+
+/* Blank lines (spaces, tabs, a CR) separate nothing: they are skipped. */
+static inline int cli_blank(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t' ||
+			   line[i] == '\r'))
+		i++;
+	return i == len;
+}
+
+/* What a read error was: what was wrong with gzip data, or errno's. */
+const char *ndjson_strerror(const struct ndjson *r, int err);
+
+/* Offset just past the line last returned, in the unzipped input. */
+static inline uint64_t ndjson_offset(const struct ndjson *r)
+{
+	return r->base + r->start;
+}
+
+/* Bytes of the file itself read so far (compressed, for gzip). */
+uint64_t ndjson_raw_offset(const struct ndjson *r);
+
+/* Before the first line: start reading at `offset` of the unzipped
+ * input (seeking, or reading up to it). Returns 0, or -1 with errno. */
+int ndjson_skip(struct ndjson *r, uint64_t offset);
 
 /* ---- output -------------------------------------------------------------- */
 
@@ -57,6 +159,8 @@ struct output {
 };
 
 int output_open(struct output *o, const char *path);
+/* The same, adding to the end of an existing file ("-": stdout). */
+int output_open_append(struct output *o, const char *path);
 void output_write(struct output *o, const void *p, size_t n);
 /* Flush; returns 0, or -1 with a message printed. */
 int output_close(struct output *o);
@@ -72,6 +176,7 @@ void cli_print_summary(const struct scrub_counters *c);
 
 /* Subcommands. */
 int cmd_run(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_test_pattern(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 

@@ -19,126 +19,44 @@ static const char usage[] =
 	"usage: scrub run --policy FILE [options] [INPUT...]\n"
 	"\n"
 	"Apply a policy (.scrub source or compiled bytecode) to NDJSON\n"
-	"events read from the INPUT files, or standard input.\n"
+	"events read from the INPUT files (plain or gzip), or standard\n"
+	"input.\n"
 	"\n"
 	"  --policy FILE         the policy (required)\n"
 	"  --output FILE         write events here (default: stdout)\n"
-	"  --rejects FILE        write reject records here (default: none)\n"
-	"  --key-file FILE       pseudonymization key (default: $SCRUB_KEY)\n"
-	"  --param NAME=VALUE    set a policy parameter (repeatable)\n"
-	"  --max-event-bytes N   longest input line accepted (1048576)\n"
-	"  --max-depth N         deepest nesting accepted (1000)\n"
-	"  --max-values N        most JSON values per event (262144)\n"
-	"  --max-steps N         work limit per event (10000000)\n"
-	"  --max-output N        largest output event in bytes (4194304)\n"
-	"  --lazy-validation     read each event only as far as the policy\n"
-	"                        needs to drop it (malformed JSON beyond that\n"
-	"                        counts as dropped, not rejected)\n"
+	CLI_POLICY_USAGE
 	"  --quiet               no summary on stderr\n";
 
-enum {
-	OPT_POLICY = 256, OPT_OUTPUT, OPT_REJECTS, OPT_KEY_FILE, OPT_PARAM,
-	OPT_MAX_EVENT, OPT_MAX_DEPTH, OPT_MAX_VALUES, OPT_MAX_STEPS,
-	OPT_MAX_OUTPUT, OPT_LAZY, OPT_QUIET, OPT_HELP,
-};
+enum { OPT_OUTPUT = CLI_OPT_OWN };
 
 static const struct option options[] = {
-	{ "policy", required_argument, NULL, OPT_POLICY },
+	CLI_POLICY_OPTIONS,
 	{ "output", required_argument, NULL, OPT_OUTPUT },
-	{ "rejects", required_argument, NULL, OPT_REJECTS },
-	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
-	{ "param", required_argument, NULL, OPT_PARAM },
-	{ "max-event-bytes", required_argument, NULL, OPT_MAX_EVENT },
-	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
-	{ "max-values", required_argument, NULL, OPT_MAX_VALUES },
-	{ "max-steps", required_argument, NULL, OPT_MAX_STEPS },
-	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
-	{ "lazy-validation", no_argument, NULL, OPT_LAZY },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct run_opts {
-	const char *policy, *output, *rejects, *key_file;
-	char **params;
-	size_t nparams;
-	uint64_t max_event;
-	struct scrub_limits lim;
-	int quiet;
+	struct cli_policy_opts p;
+	const char *output;
 };
+
+static int own_option(void *ctx, int c, char *arg)
+{
+	struct run_opts *o = ctx;
+
+	(void)c;		/* --output is the only one */
+	o->output = arg;
+	return 0;
+}
 
 static int parse(int argc, char **argv, struct run_opts *o)
 {
-	uint64_t v;
-	int c;
-
-	memset(o, 0, sizeof *o);
 	o->output = "-";
-	o->max_event = 1u << 20;
-	scrub_limits_default(&o->lim);
-	o->params = calloc((size_t)argc + 1, sizeof *o->params);
-	if (o->params == NULL)
+	if (cli_policy_opts_init(&o->p, argc) != 0 ||
+	    cli_parse_options(argc, argv, options, usage, &o->p, own_option,
+			      o) != 0)
 		return -1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (c) {
-		case OPT_POLICY:
-			o->policy = optarg;
-			break;
-		case OPT_OUTPUT:
-			o->output = optarg;
-			break;
-		case OPT_REJECTS:
-			o->rejects = optarg;
-			break;
-		case OPT_KEY_FILE:
-			o->key_file = optarg;
-			break;
-		case OPT_PARAM:
-			o->params[o->nparams++] = optarg;
-			break;
-		case OPT_MAX_EVENT:
-			if (cli_number("--max-event-bytes", optarg, 1u << 30,
-				       &o->max_event))
-				return -1;
-			break;
-		case OPT_MAX_DEPTH:
-			if (cli_number("--max-depth", optarg, 100000, &v))
-				return -1;
-			o->lim.max_depth = (uint32_t)v;
-			break;
-		case OPT_MAX_VALUES:
-			if (cli_number("--max-values", optarg, 1u << 26, &v))
-				return -1;
-			o->lim.max_values = (uint32_t)v;
-			break;
-		case OPT_MAX_STEPS:
-			if (cli_number("--max-steps", optarg, UINT64_MAX / 2,
-				       &v))
-				return -1;
-			o->lim.max_steps = v;
-			break;
-		case OPT_MAX_OUTPUT:
-			if (cli_number("--max-output", optarg, 1u << 30, &v))
-				return -1;
-			o->lim.max_output = (uint32_t)v;
-			break;
-		case OPT_LAZY:
-			o->lim.lazy_validation = 1;
-			break;
-		case OPT_QUIET:
-			o->quiet = 1;
-			break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			exit(0);
-		default:
-			fputs(usage, stderr);
-			return -1;
-		}
-	}
-	if (o->policy == NULL) {
+	if (o->p.policy == NULL) {
 		cli_error("run: --policy FILE is required");
 		fputs(usage, stderr);
 		return -1;
@@ -172,13 +90,7 @@ static int run_input(scrub_worker *w, const char *name, size_t max_event,
 			scrub_worker_note_reject(w, "limit_size");
 			continue;
 		}
-		/* Blank lines separate nothing: skip them. */
-		size_t i = 0;
-
-		while (i < len && (line[i] == ' ' || line[i] == '\t' ||
-				   line[i] == '\r'))
-			i++;
-		if (i == len)
+		if (cli_blank(line, len))
 			continue;
 		switch (scrub_run(w, line, len, &r)) {
 		case SCRUB_EMIT:
@@ -198,7 +110,8 @@ static int run_input(scrub_worker *w, const char *name, size_t max_event,
 			break;
 	}
 	if (rc < 0)
-		cli_error("error reading '%s': %s", name, strerror(errno));
+		cli_error("error reading '%s': %s", name,
+			  ndjson_strerror(&in, errno));
 	ndjson_close(&in);
 	return rc < 0 ? -1 : 0;
 }
@@ -217,10 +130,11 @@ int cmd_run(int argc, char **argv)
 
 	if (parse(argc, argv, &o) != 0)
 		goto out;
-	p = cli_open_policy(o.policy, o.params, o.nparams, o.key_file);
+	p = cli_open_policy(o.p.policy, o.p.params, o.p.nparams,
+			     o.p.key_file);
 	if (p == NULL)
 		goto out;
-	w = scrub_worker_new(p, &o.lim);
+	w = scrub_worker_new(p, &o.p.lim);
 	if (w == NULL) {
 		cli_error("out of memory");
 		goto out;
@@ -229,9 +143,9 @@ int cmd_run(int argc, char **argv)
 		cli_error("cannot open '%s': %s", o.output, strerror(errno));
 		goto out;
 	}
-	if (o.rejects) {
-		if (output_open(&rej, o.rejects) != 0) {
-			cli_error("cannot open '%s': %s", o.rejects,
+	if (o.p.rejects) {
+		if (output_open(&rej, o.p.rejects) != 0) {
+			cli_error("cannot open '%s': %s", o.p.rejects,
 				  strerror(errno));
 			output_close(&out);
 			goto out;
@@ -243,20 +157,20 @@ int cmd_run(int argc, char **argv)
 	ninputs = optind < argc ? argc - optind : 1;
 	status = 0;
 	for (int i = 0; i < ninputs && status == 0 && !out.failed; i++)
-		if (run_input(w, inputs[i], o.max_event, &out,
+		if (run_input(w, inputs[i], o.p.max_event, &out,
 			      have_rej ? &rej : NULL) != 0)
 			status = 2;
 	if (output_close(&out) != 0)
 		status = 2;
 	if (have_rej && output_close(&rej) != 0)
 		status = 2;
-	if (!o.quiet) {
+	if (!o.p.quiet) {
 		scrub_worker_counters(w, &counters);
 		cli_print_summary(&counters);
 	}
 out:
 	scrub_worker_free(w);
 	scrub_program_free(p);
-	free(o.params);
+	free(o.p.params);
 	return status;
 }

@@ -1,6 +1,7 @@
 /* common.c - policy loading, NDJSON input, checked output, summaries. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <zlib.h>
 
 #include "../../vm/alloc.h"
 #include "../../vm/buf.h"
@@ -43,6 +45,102 @@ int cli_number(const char *opt, const char *text, uint64_t max,
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+int cli_policy_opts_init(struct cli_policy_opts *o, int argc)
+{
+	memset(o, 0, sizeof *o);
+	o->max_event = 1u << 20;
+	scrub_limits_default(&o->lim);
+	o->params = scrub_calloc((size_t)argc + 1, sizeof *o->params);
+	return o->params ? 0 : -1;
+}
+
+/* The limit options, each with its range. */
+static int limit_option(struct cli_policy_opts *o, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case CLI_OPT_MAX_EVENT:
+		return cli_number("--max-event-bytes", arg, 1u << 30,
+				  &o->max_event);
+	case CLI_OPT_MAX_DEPTH:
+		if (cli_number("--max-depth", arg, 100000, &v))
+			return -1;
+		o->lim.max_depth = (uint32_t)v;
+		return 0;
+	case CLI_OPT_MAX_VALUES:
+		if (cli_number("--max-values", arg, 1u << 26, &v))
+			return -1;
+		o->lim.max_values = (uint32_t)v;
+		return 0;
+	case CLI_OPT_MAX_STEPS:
+		if (cli_number("--max-steps", arg, UINT64_MAX / 2, &v))
+			return -1;
+		o->lim.max_steps = v;
+		return 0;
+	default:
+		if (cli_number("--max-output", arg, 1u << 30, &v))
+			return -1;
+		o->lim.max_output = (uint32_t)v;
+		return 0;
+	}
+}
+
+/* Take getopt's answer `c` if it is one of the shared options: 1 when
+ * taken, 0 when not one of them, -1 (message printed) when bad. */
+static int policy_option(struct cli_policy_opts *o, int c, char *arg)
+{
+	switch (c) {
+	case CLI_OPT_POLICY:
+		o->policy = arg;
+		return 1;
+	case CLI_OPT_REJECTS:
+		o->rejects = arg;
+		return 1;
+	case CLI_OPT_KEY_FILE:
+		o->key_file = arg;
+		return 1;
+	case CLI_OPT_PARAM:
+		o->params[o->nparams++] = arg;
+		return 1;
+	case CLI_OPT_MAX_EVENT: case CLI_OPT_MAX_DEPTH:
+	case CLI_OPT_MAX_VALUES: case CLI_OPT_MAX_STEPS:
+	case CLI_OPT_MAX_OUTPUT:
+		return limit_option(o, c, arg) ? -1 : 1;
+	case CLI_OPT_LAZY:
+		o->lim.lazy_validation = 1;
+		return 1;
+	case CLI_OPT_QUIET:
+		o->quiet = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cli_parse_options(int argc, char **argv, const struct option *options,
+		      const char *usage, struct cli_policy_opts *p,
+		      int (*own)(void *ctx, int c, char *arg), void *ctx)
+{
+	int c, taken;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c == CLI_OPT_HELP) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (c == '?' || c == ':') {
+			fputs(usage, stderr);
+			return -1;
+		}
+		taken = policy_option(p, c, optarg);
+		if (taken < 0 || (!taken && own(ctx, c, optarg) != 0))
+			return -1;
+	}
 	return 0;
 }
 
@@ -180,8 +278,122 @@ void ndjson_close(struct ndjson *r)
 {
 	if (r->fd > 0)
 		close(r->fd);
+	if (r->z) {
+		inflateEnd(r->z);
+		free(r->z);
+		free(r->zin);
+	}
+	r->z = NULL;
 	free(r->buf);
 	r->buf = NULL;
+}
+
+const char *ndjson_strerror(const struct ndjson *r, int err)
+{
+	return r->zerr ? r->zerr : strerror(err);
+}
+
+uint64_t ndjson_raw_offset(const struct ndjson *r)
+{
+	return r->raw;
+}
+
+/* One read(2) of the file itself. EINTR is an error, not retried: it is
+ * how `scrub replay` stops a reader waiting on a pipe. */
+static ssize_t raw_read(struct ndjson *r, void *p, size_t n)
+{
+	ssize_t got = read(r->fd, p, n);
+
+	if (got > 0)
+		r->raw += (uint64_t)got;
+	return got;
+}
+
+#define ZIN_SIZE (64u * 1024)
+
+/* The first bytes say what the input is: gzip's magic (1f 8b) starts
+ * inflating, anything else is read as it is. */
+static int detect(struct ndjson *r)
+{
+	unsigned char m[2];
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < 2 && (n = raw_read(r, m + have, 2 - have)) != 0) {
+		if (n < 0)
+			return -1;
+		have += (size_t)n;
+	}
+	r->mode = NJ_PLAIN;
+	if (have < 2 || m[0] != 0x1f || m[1] != 0x8b) {
+		memcpy(r->buf + r->end, m, have);
+		r->end += have;
+		r->eof = have < 2;
+		return 0;
+	}
+	r->z = scrub_calloc(1, sizeof(z_stream));
+	r->zin = scrub_malloc(ZIN_SIZE);
+	/* 16 + MAX_WBITS: a gzip wrapper, not zlib's. */
+	if (r->z == NULL || r->zin == NULL ||
+	    inflateInit2(r->z, 16 + MAX_WBITS) != Z_OK) {
+		free(r->z);
+		free(r->zin);
+		r->z = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(r->zin, m, 2);
+	((z_stream *)r->z)->next_in = r->zin;
+	((z_stream *)r->z)->avail_in = 2;
+	r->mode = NJ_GZIP;
+	return 0;
+}
+
+static int gzip_fail(struct ndjson *r, const char *msg)
+{
+	r->zerr = msg;
+	errno = EIO;
+	return -1;
+}
+
+/* Inflate into buf[end, cap): returns once something came out and more
+ * would mean waiting for input, so a slow pipe is not held back.
+ * Members back to back are one stream, as gzip(1) reads them. */
+static int inflate_some(struct ndjson *r)
+{
+	z_stream *z = r->z;
+	ssize_t n;
+	int rc;
+
+	z->next_out = (unsigned char *)r->buf + r->end;
+	z->avail_out = (uInt)(r->cap - r->end);
+	while (z->avail_out > 0) {
+		if (z->avail_in == 0) {
+			if (z->next_out != (unsigned char *)r->buf + r->end)
+				break;
+			if ((n = raw_read(r, r->zin, ZIN_SIZE)) < 0)
+				return -1;
+			if (n == 0) {
+				r->eof = 1;
+				if (r->in_member)
+					return gzip_fail(r, "the gzip data "
+							 "ends early");
+				break;
+			}
+			z->next_in = r->zin;
+			z->avail_in = (uInt)n;
+		}
+		r->in_member = 1;
+		rc = inflate(z, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END) {
+			r->in_member = 0;
+			inflateReset(z);
+		} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			return gzip_fail(r, z->msg ? z->msg : "bad gzip data");
+		}
+	}
+	r->end = (size_t)((char *)z->next_out - r->buf);
+	return 0;
 }
 
 static int fill(struct ndjson *r)
@@ -192,16 +404,51 @@ static int fill(struct ndjson *r)
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
 		r->end -= r->start;
 		r->scan -= r->start;
+		r->base += r->start;
 		r->start = 0;
 	}
-	do
-		n = read(r->fd, r->buf + r->end, r->cap - r->end);
-	while (n < 0 && errno == EINTR);
+	if (r->before_read)
+		r->before_read(r->ctx);
+	if (r->mode == NJ_UNKNOWN) {
+		if (detect(r) != 0)
+			return -1;
+		if (r->mode == NJ_PLAIN)
+			return 0;
+	}
+	if (r->mode == NJ_GZIP)
+		return inflate_some(r);
+	n = raw_read(r, r->buf + r->end, r->cap - r->end);
 	if (n < 0)
 		return -1;
 	if (n == 0)
 		r->eof = 1;
 	r->end += (size_t)n;
+	return 0;
+}
+
+int ndjson_skip(struct ndjson *r, uint64_t offset)
+{
+	off_t at = (off_t)offset;
+
+	if (fill(r) != 0)
+		return -1;
+	/* A plain file seeks; gzip and pipes read their way there. */
+	if (r->mode == NJ_PLAIN && offset > r->end &&
+	    lseek(r->fd, at, SEEK_SET) == at) {
+		r->base = r->raw = offset;
+		r->start = r->end = r->scan = 0;
+		r->eof = 0;
+		return 0;
+	}
+	while (r->base + r->end < offset && !r->eof) {
+		r->start = r->end;
+		if (fill(r) != 0)
+			return -1;
+	}
+	if (r->base + r->end < offset)
+		return gzip_fail(r, "the input is shorter than the checkpoint "
+				 "says");
+	r->start = r->scan = (size_t)(offset - r->base);
 	return 0;
 }
 
@@ -238,6 +485,7 @@ int ndjson_next(struct ndjson *r, const char **line, size_t *len,
 			/* Too long to hold: drop it, and keep looking for
 			 * the end of the line. */
 			r->skipping = 1;
+			r->base += r->end;
 			r->start = r->end = r->scan = 0;
 		}
 		if (r->eof) {
@@ -253,12 +501,12 @@ int ndjson_next(struct ndjson *r, const char **line, size_t *len,
 
 /* ---- output -------------------------------------------------------------- */
 
-int output_open(struct output *o, const char *path)
+static int open_output(struct output *o, const char *path, int flags)
 {
 	memset(o, 0, sizeof *o);
 	o->name = path;
 	o->fd = strcmp(path, "-") == 0 ? 1
-		: open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		: open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
 	if (o->fd < 0)
 		return -1;
 	o->cap = 256 * 1024;
@@ -268,6 +516,16 @@ int output_open(struct output *o, const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int output_open(struct output *o, const char *path)
+{
+	return open_output(o, path, O_TRUNC);
+}
+
+int output_open_append(struct output *o, const char *path)
+{
+	return open_output(o, path, O_APPEND);
 }
 
 static void flush(struct output *o)

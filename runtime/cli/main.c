@@ -9,6 +9,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run            apply a policy to NDJSON events\n"
+	"  replay         replay archived events to NDJSON or an event bus\n"
 	"  detect         find personal data and secrets in lines of text\n"
 	"  test-pattern   test an EventBridge event pattern against an event\n"
 	"\n"
@@ -19,6 +20,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "replay", cmd_replay },
 	{ "detect", cmd_detect },
 	{ "test-pattern", cmd_test_pattern },
 };
