@@ -374,7 +374,9 @@ static enum cc_fclass to_transformed(enum cc_fclass c)
 	return CC_F_TRANSFORMED;
 }
 
-static enum cc_fclass to_moved(enum cc_fclass c)
+/* Moved, copied or cut short: transformed, unless already scrubbed or
+ * removed (a cut pseudonym is still a pseudonym). */
+static enum cc_fclass to_altered(enum cc_fclass c)
 {
 	return c == CC_F_PASSES || c == CC_F_KEPT ? CC_F_TRANSFORMED : c;
 }
@@ -390,41 +392,162 @@ static int wildcard_end(const struct dsl_path *p)
 	       p->segs[p->n - 1].kind != SEG_INDEX;
 }
 
-static const char *else_word(const struct dsl_stmt *s)
-{
-	for (size_t i = 0; i < s->opts.n; i++) {
-		const struct dsl_opt *o = s->opts.items[i];
-
-		if (o->kind == OPT_ELSE)
-			return o->word;
-	}
-	return "reject";
-}
-
-static int has_opt(const struct dsl_stmt *s, enum dsl_opt_kind k)
+static const struct dsl_opt *find_opt(const struct dsl_stmt *s,
+				      enum dsl_opt_kind k)
 {
 	for (size_t i = 0; i < s->opts.n; i++)
 		if (((const struct dsl_opt *)s->opts.items[i])->kind == k)
-			return 1;
-	return 0;
+			return s->opts.items[i];
+	return NULL;
 }
 
-/* mask, pseudonymize, truncate, replace: P reaches the field itself. */
+static const char *else_word(const struct dsl_stmt *s)
+{
+	const struct dsl_opt *o = find_opt(s, OPT_ELSE);
+
+	return o ? o->word : "reject";
+}
+
+/* What a value operator does to a field it reaches. */
+struct vop {
+	unsigned takes;		/* CC_T_* it works on; 0: any value */
+	unsigned skips;		/* through a wildcard, values of these types
+				 * may pass unchanged: it is a filter */
+	enum cc_fclass (*to)(enum cc_fclass);
+	struct buf what;	/* the note */
+	char mem[512];
+};
+
+/* On a field it names, redact says which detectors (`using NAME, ...`
+ * as written); as a safety net through a wildcard it is on every string
+ * of the report, and its line says which. */
+static void redact_text(struct vop *o, const struct dsl_stmt *s, int wild)
+{
+	const struct dsl_opt *u = find_opt(s, OPT_USING);
+
+	buf_puts(&o->what, wild ? "filtered by detectors" : "redact using ");
+	for (size_t i = 0; !wild && u && u->value &&
+	     i < u->value->items.n; i++) {
+		const struct dsl_json *n = u->value->items.items[i];
+
+		buf_puts(&o->what, i ? ", " : "");
+		buf_put(&o->what, n->text, n->len);
+	}
+	if (find_opt(s, OPT_KEYS))
+		buf_puts(&o->what, ", keys too");
+}
+
+/* A number option as written: round's step, bucket's width. */
+static void step_text(struct vop *o, const struct dsl_stmt *s,
+		      enum dsl_opt_kind k, const char *lead)
+{
+	const struct dsl_opt *n = find_opt(s, k);
+
+	buf_puts(&o->what, lead);
+	if (n && n->value)
+		buf_put(&o->what, n->value->text, n->value->len);
+}
+
+static void shift_text(struct vop *o, const struct dsl_stmt *s)
+{
+	const struct dsl_opt *in = find_opt(s, OPT_WITHIN);
+	const struct dsl_opt *by = find_opt(s, OPT_BY_PATH);
+	char n[64];
+
+	buf_puts(&o->what, "shift");
+	if (in) {
+		snprintf(n, sizeof n, " within %lld ", (long long)in->num);
+		buf_puts(&o->what, n);
+		buf_puts(&o->what, in->word);
+	}
+	if (by && by->path) {
+		buf_puts(&o->what, " by ");
+		dsl_path_format(by->path, &o->what);
+	}
+}
+
+/* Fill in what statement s does through path p. Scrubbing operators
+ * redact; a `truncate to N` keeps the first N characters as they were,
+ * so it only transforms; redact and a regex replace change only what
+ * they find, and round and bucket pass over a string that is not a
+ * number when a wildcard reaches it. */
+static void describe(struct vop *o, const struct dsl_stmt *s,
+		     const struct dsl_path *p)
+{
+	int wild = wildcard_end(p);
+
+	o->takes = CC_T_STRING;
+	o->skips = 0;
+	o->to = to_redacted;
+	buf_init_fixed(&o->what, o->mem, sizeof o->mem - 4);
+	switch (s->kind) {
+	case ST_REPLACE:
+		if (find_opt(s, OPT_MATCHING) == NULL) {
+			o->takes = 0;
+			buf_puts(&o->what, "replace with a constant");
+			break;
+		}
+		o->skips = CC_T_STRING;
+		buf_puts(&o->what, wild ? "filtered by a regex replace"
+			 : "replace matching a regex");
+		break;
+	case ST_REDACT:
+		o->skips = CC_T_STRING;
+		redact_text(o, s, wild);
+		break;
+	case ST_ROUND:
+	case ST_BUCKET:
+		o->takes = CC_T_NUMBER | CC_T_STRING;
+		o->skips = CC_T_STRING;
+		step_text(o, s, s->kind == ST_ROUND ? OPT_TO_NUMBER
+			  : OPT_BY_NUMBER, s->kind == ST_ROUND ? "round to "
+			  : "bucket by ");
+		break;
+	case ST_SHIFT:
+		shift_text(o, s);
+		break;
+	case ST_TRUNCATE:
+		if (find_opt(s, OPT_TO_NUMBER)) {
+			o->to = to_altered;
+			step_text(o, s, OPT_TO_NUMBER, "truncate to ");
+			buf_puts(&o->what, " characters");
+			break;
+		}
+		/* fall through */
+	default:
+		buf_puts(&o->what, dsl_stmt_keyword(s->kind));
+		break;
+	}
+}
+
+/* The note, ending in "..." if it was too long. */
+static const char *vop_text(struct vop *o)
+{
+	if (buf_failed(&o->what))
+		memcpy(o->mem + o->what.len, "...", 4);
+	else
+		o->mem[o->what.len] = '\0';
+	return o->mem;
+}
+
+/* A value operator (mask, redact, round...): P reaches the field
+ * itself. */
 static void value_op(struct fx *x, struct cc_field *v,
 		     const struct dsl_stmt *s, const struct dsl_path *p,
 		     const struct ctx *k)
 {
 	const char *kw = dsl_stmt_keyword(s->kind);
-	int constant = s->kind == ST_REPLACE && !has_opt(s, OPT_MATCHING);
-	int text = v->types == 0 || (v->types & CC_T_STRING);
+	struct vop o;
 	char what[96];
 
-	if (!constant && !text && wildcard_end(p))
-		return;		/* a wildcard skips what is not a string */
-	if (!constant && !text) {
+	describe(&o, s, p);
+	if (o.takes && v->types && !(v->types & o.takes)) {
 		const char *e = else_word(s);
 
-		snprintf(what, sizeof what, "%s: not a string, so %s", kw,
+		if (wildcard_end(p))
+			return;	/* a wildcard skips what it does not take */
+		snprintf(what, sizeof what, "%s: not %s, so %s", kw,
+			 o.takes & CC_T_NUMBER ? "a number" : "a string",
 			 strcmp(e, "null") == 0 ? "set to null" :
 			 strcmp(e, "delete") == 0 ? "removed"
 			 : "the event is rejected");
@@ -433,17 +556,16 @@ static void value_op(struct fx *x, struct cc_field *v,
 		note(x, v, s, k, what);
 		return;
 	}
-	if (s->kind == ST_REPLACE && !constant) {
-		/* A regex only redacts what it matches: on a field it names
-		 * that is the intent; through a wildcard, a safety net. */
-		if (!wildcard_end(p))
-			become(v, to_redacted, k);
-		note(x, v, s, k, wildcard_end(p) ? "filtered by a regex "
-		     "replace" : "replace matching a regex");
+	/* A filter through a wildcard only changes what it finds: on a
+	 * field it names, that is the intent; here, a safety net. */
+	if (wildcard_end(p) && (v->types ? v->types & o.skips : o.skips)) {
+		if (s->kind == ST_ROUND || s->kind == ST_BUCKET)
+			buf_puts(&o.what, " if it is a number");
+		note(x, v, s, k, vop_text(&o));
 		return;
 	}
-	become(v, to_redacted, k);
-	note(x, v, s, k, constant ? "replace with a constant" : kw);
+	become(v, o.to, k);
+	note(x, v, s, k, vop_text(&o));
 }
 
 /* Is p a field of one name at each level (array elements aside)? */
@@ -510,7 +632,7 @@ static void move_op(struct fx *x, size_t i, const struct dsl_stmt *s,
 	if (s->kind == ST_RENAME && !k->maybe) {
 		note(x, v, s, k, what);
 		v->path = to;
-		become(v, to_moved, k);
+		become(v, to_altered, k);
 		return;
 	}
 	/* A copy, or a move that may not happen: the value may be in both
@@ -528,7 +650,7 @@ static void move_op(struct fx *x, size_t i, const struct dsl_stmt *s,
 	dsl_path_format(v->path, &b);
 	what[buf_failed(&b) ? sizeof what - 1 : b.len] = '\0';
 	note(x, c, s, k, what);
-	become(c, to_moved, k);
+	become(c, to_altered, k);
 }
 
 /* `set` makes its field if no field is there yet. */
@@ -581,7 +703,7 @@ static void path_op(struct fx *x, struct cc_field *v,
 		note(x, v, s, k, "delete");
 		return;
 	case ST_REPLACE:
-		if (!has_opt(s, OPT_MATCHING) && !reaches(p, v)) {
+		if (!find_opt(s, OPT_MATCHING) && !reaches(p, v)) {
 			become(v, to_redacted, k);
 			note(x, v, s, k, "replaced with what is around it");
 			return;
@@ -590,6 +712,11 @@ static void path_op(struct fx *x, struct cc_field *v,
 	case ST_MASK:
 	case ST_PSEUDONYMIZE:
 	case ST_TRUNCATE:
+	case ST_REDACT:
+	case ST_ROUND:
+	case ST_BUCKET:
+	case ST_SHIFT:
+	case ST_TOKENIZE:
 		if (reaches(p, v))
 			value_op(x, v, s, p, k);
 		return;

@@ -7,8 +7,11 @@
  *
  *   passes       reaches the output unchanged, and nothing said so
  *   kept         reaches it unchanged, on a keep allowlist
- *   transformed  set to a constant, moved or copied by the policy
- *   redacted     masked, pseudonymized, truncated or replaced
+ *   transformed  set to a constant, moved or copied by the policy, or
+ *                cut short (truncate to N: the first N characters stay)
+ *   redacted     masked, pseudonymized, tokenized, truncated to a network
+ *                prefix, replaced, generalized (round, bucket), shifted,
+ *                or scanned by a redact that names the field
  *   removed      deleted, or off a keep allowlist
  *   dropped      no event of the schema gets through the policy
  *
@@ -18,7 +21,9 @@
  * class when they happen, `worst` when they do not. What can leak is
  * `worst`. Where a path may or may not reach a field (an index, a
  * wildcard the report cannot decide), the field's class is left alone
- * and a note says "maybe".
+ * and a note says "maybe". A redact or a regex replace through a
+ * wildcard (and round or bucket there, on a field that may be a string)
+ * only changes what it finds: a note says "filtered", the class stays.
  */
 #ifndef SCRUB_CC_FIELDS_H
 #define SCRUB_CC_FIELDS_H

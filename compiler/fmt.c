@@ -210,6 +210,17 @@ static void expr_flat(struct fmt *f, const void *x)
 	}
 }
 
+/* The items of an array flat, `first` before the first one and `sep`
+ * before each other one: `using a, b`, `to /24, /48`. */
+static void items_flat(struct fmt *f, const struct dsl_json *arr,
+		       const char *first, const char *sep)
+{
+	for (size_t i = 0; i < arr->items.n; i++) {
+		puts_(f, i ? sep : first);
+		json_flat(f, arr->items.items[i]);
+	}
+}
+
 /* The words of one option. A kind without a case, or an option whose
  * parts are not the ones its case knows, is copied as written. */
 static void opt_text(struct fmt *f, const struct dsl_opt *o)
@@ -226,25 +237,57 @@ static void opt_text(struct fmt *f, const struct dsl_opt *o)
 		puts_(f, num);
 		return;
 	case OPT_WITH:
+		/* with VALUE, or redact's with label|mask|pseudonym|fake */
+		if (o->value == NULL && o->word == NULL)
+			break;
+		puts_(f, "with ");
+		if (o->value)
+			json_flat(f, o->value);
+		else
+			puts_(f, o->word);
+		return;
 	case OPT_AS:
+	case OPT_TO_NUMBER:
+	case OPT_BY_NUMBER:
+	case OPT_PREFIX_TEXT:
+	case OPT_KEY_ID:
 		if (o->value == NULL)
 			break;
-		puts_(f, o->kind == OPT_WITH ? "with " : "as ");
+		puts_(f, o->kind == OPT_AS ? "as " : o->kind == OPT_TO_NUMBER
+		      ? "to " : o->kind == OPT_BY_NUMBER ? "by "
+		      : o->kind == OPT_PREFIX_TEXT ? "prefix " : "key ");
 		json_flat(f, o->value);
 		return;
+	case OPT_BY_PATH:
+		if (o->path == NULL)
+			break;
+		puts_(f, "by ");
+		path_flat(f, o->path);
+		return;
+	case OPT_WITHIN:
+		if (o->word == NULL)
+			break;
+		snprintf(num, sizeof num, "within %lld ", (long long)o->num);
+		puts_(f, num);
+		puts_(f, o->word);
+		return;
+	case OPT_USING:
 	case OPT_PREFIX:
 		if (o->value == NULL || o->value->kind != DJ_ARRAY)
 			break;
-		puts_(f, "to ");
-		for (size_t i = 0; i < o->value->items.n; i++) {
-			puts_(f, i ? ", /" : "/");
-			json_flat(f, o->value->items.items[i]);
+		if (o->kind == OPT_USING) {
+			puts_(f, "using ");
+			items_flat(f, o->value, "", ", ");
+		} else {
+			puts_(f, "to ");
+			items_flat(f, o->value, "/", ", /");
 		}
 		return;
 	case OPT_ELSE:
+	case OPT_KEYS:
 		if (o->word == NULL)
 			break;
-		puts_(f, "else ");
+		puts_(f, o->kind == OPT_ELSE ? "else " : "and ");
 		puts_(f, o->word);
 		return;
 	case OPT_MATCHING:
@@ -374,14 +417,15 @@ static void cond(struct fmt *f, const struct dsl_expr *e, size_t indent,
 	}
 }
 
-/* Paths, filling lines, continued under the first one. */
-static void paths(struct fmt *f, const struct dsl_list *l)
+/* A comma-separated list (paths, detector names), filling lines,
+ * continued under its first item. */
+static void fill(struct fmt *f, flat_fn fn, const struct dsl_list *l)
 {
 	size_t align = f->col;
 
 	for (size_t i = 0; i < l->n; i++) {
 		struct buf tmp;
-		size_t w = flat_width(f, path_flat, l->items[i], &tmp);
+		size_t w = flat_width(f, fn, l->items[i], &tmp);
 
 		if (i) {
 			puts_(f, ",");
@@ -395,8 +439,28 @@ static void paths(struct fmt *f, const struct dsl_list *l)
 	}
 }
 
+static void paths(struct fmt *f, const struct dsl_list *l)
+{
+	fill(f, path_flat, l);
+}
+
+/* Does option o belong with the one before it: an `else`, or the
+ * numbers of redact's `with mask` and `with pseudonym`? */
+static int follows(const struct dsl_stmt *s, size_t i)
+{
+	const struct dsl_opt *o = s->opts.items[i];
+
+	if (i == 0)
+		return 0;
+	return o->kind == OPT_ELSE || (s->kind == ST_REDACT &&
+				       (o->kind == OPT_KEEP_FIRST ||
+					o->kind == OPT_KEEP_LAST ||
+					o->kind == OPT_LENGTH));
+}
+
 /* Options after the paths: on the same line if they all fit, else one a
- * line (an `else` stays with the option before it when it fits). */
+ * line (one that follows the option before it stays on its line when it
+ * fits; a `using` list too long for its line fills lines of its own). */
 static void opts(struct fmt *f, const struct dsl_stmt *s, size_t indent)
 {
 	struct buf tmp;
@@ -412,11 +476,17 @@ static void opts(struct fmt *f, const struct dsl_stmt *s, size_t indent)
 		const struct dsl_opt *o = s->opts.items[i];
 
 		w = flat_width(f, opt_flat, o, &tmp);
-		if (one_line || (o->kind == OPT_ELSE && i && fits(f, 1 + w)))
+		if (one_line || (follows(s, i) && fits(f, 1 + w)))
 			puts_(f, " ");
 		else
 			newline(f, indent + STEP);
-		copy_flat(f, &tmp, w);
+		if (o->kind == OPT_USING && !fits(f, w) && o->value &&
+		    o->value->kind == DJ_ARRAY) {
+			puts_(f, "using ");
+			fill(f, json_flat, &o->value->items);
+		} else {
+			copy_flat(f, &tmp, w);
+		}
 		buf_free(&tmp);
 	}
 }
@@ -522,6 +592,11 @@ static const stmt_fn printers[] = {
 	[ST_PSEUDONYMIZE] = action,
 	[ST_REPLACE] = action,
 	[ST_TRUNCATE] = action,
+	[ST_REDACT] = action,
+	[ST_ROUND] = action,
+	[ST_BUCKET] = action,
+	[ST_SHIFT] = action,
+	[ST_TOKENIZE] = action,
 };
 
 /* ---- comments and layout ------------------------------------------------- */

@@ -441,6 +441,7 @@ static const struct {
 	{ "regex", "An invalid regular expression." },
 	{ "option", "An option that is missing, repeated or out of place." },
 	{ "replacement", "A replacement that refers to a missing group." },
+	{ "detector", "An unknown detector or detector group." },
 	{ "range", "A number out of its range." },
 	{ "name", "An empty name." },
 	{ "duplicate-rule", "Two rules with one name." },
@@ -451,8 +452,8 @@ static const struct {
 	  "rule around it, so it never holds." },
 	{ "no-effect", "An action on a value an earlier delete or keep "
 	  "removed." },
-	{ "reads-removed", "A condition on a value an earlier delete or "
-	  "keep removed." },
+	{ "reads-removed", "A condition, or a shift's entity, on a value "
+	  "an earlier delete or keep removed." },
 	{ "sample-key-removed", "Sampling keyed on a value an earlier delete "
 	  "or keep removed: every event is dropped." },
 	{ "undone", "An action whose result a later statement discards." },

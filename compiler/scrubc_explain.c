@@ -16,6 +16,9 @@
 #include "../vm/vm.h"
 #include "scrubc.h"
 
+#define DEPTH 64		/* as deep as the VM writes a path */
+#define BUCKETS 16384
+
 struct change {
 	enum vm_opcode op;
 	int removing;
@@ -24,10 +27,22 @@ struct change {
 	uint32_t line;
 };
 
+/* Change `change` is at node `node` or below it, `up` levels down: an
+ * entry of a chained hash on the node. */
+struct via {
+	json_ref node;
+	uint32_t change;
+	uint32_t up;
+	uint32_t next;		/* the next entry of the bucket, + 1 */
+};
+
 struct seen {
 	const struct vm_program *p;
 	struct change *v;
 	size_t n, cap;
+	struct via *via;
+	size_t nvia, capvia;
+	uint32_t *bucket;	/* BUCKETS first entries, + 1 */
 	const char *rules[256];
 	uint32_t rule_lines[256];
 	size_t nrules;
@@ -56,15 +71,120 @@ static void on_rule(struct seen *s, const struct vm_trace *t)
 	}
 }
 
+/* Where the segments of a path as the VM writes it start (.name,
+ * ."quoted", [N]); returns their number, at most DEPTH. */
+static size_t segments(const char *p, size_t *at)
+{
+	size_t n = 0, i = 0;
+
+	while (p[i] && n < DEPTH) {
+		at[n++] = i;
+		if (p[i++] == '[') {
+			while (p[i] && p[i++] != ']')
+				;
+		} else if (p[i] == '"') {
+			for (i++; p[i] && p[i] != '"'; i++)
+				i += p[i] == '\\' && p[i + 1];
+			i += p[i] == '"';
+		} else {
+			while (p[i] && p[i] != '.' && p[i] != '[')
+				i++;
+		}
+	}
+	return n;
+}
+
+/* Give change c the path `now` of the node `up` levels above it: the
+ * new head, then the segments of the old path below that node. */
+static int repath(struct change *c, const char *now, uint32_t up)
+{
+	size_t at[DEPTH], n;
+	struct buf b;
+
+	/* "(path too long)" has no key to hide. */
+	if (c->path[0] != '.')
+		return 0;
+	n = segments(c->path, at);
+	buf_init(&b, 1u << 20);
+	buf_puts(&b, now);
+	if (now[0] == '.' && up > 0 && up <= n)
+		buf_puts(&b, c->path + at[n - up]);
+	buf_putc(&b, '\0');
+	if (buf_failed(&b)) {
+		buf_free(&b);
+		return -1;
+	}
+	free(c->path);
+	c->path = b.data;
+	return 0;
+}
+
+/* `redact ... and keys` may have renamed node t->node: a path written
+ * before, at it or below it, still shows the key it had, which may be
+ * what was found. Those paths get the node's path as it is now. */
+static void rekey(struct seen *s, const struct vm_trace *t)
+{
+	if (s->bucket == NULL)
+		return;
+	for (uint32_t i = s->bucket[t->node % BUCKETS]; i;
+	     i = s->via[i - 1].next) {
+		const struct via *w = &s->via[i - 1];
+
+		if (w->node == t->node &&
+		    repath(&s->v[w->change], t->path, w->up) != 0) {
+			s->failed = 1;
+			return;
+		}
+	}
+}
+
+/* Index change number k under its node and each parent, the way
+ * vm_where walks up. */
+static int index_change(struct seen *s, const struct vm_trace *t,
+			uint32_t k)
+{
+	uint32_t up = 0;
+
+	if (s->bucket == NULL &&
+	    (s->bucket = scrub_calloc(BUCKETS, sizeof *s->bucket)) == NULL)
+		return -1;
+	for (json_ref r = t->node; r && r != t->doc->root && up < DEPTH;
+	     r = t->doc->nodes[r].parent) {
+		struct via *w;
+
+		if (s->nvia == s->capvia) {
+			size_t cap = s->capvia ? s->capvia * 2 : 256;
+			struct via *g = scrub_realloc(s->via, cap * sizeof *g);
+
+			if (g == NULL)
+				return -1;
+			s->via = g;
+			s->capvia = cap;
+		}
+		w = &s->via[s->nvia++];
+		w->node = r;
+		w->change = k;
+		w->up = up++;
+		w->next = s->bucket[r % BUCKETS];
+		s->bucket[r % BUCKETS] = (uint32_t)s->nvia;
+	}
+	return 0;
+}
+
 static void observe(void *ctx, const struct vm_trace *t)
 {
 	struct seen *s = ctx;
 	struct change *c;
 
+	/* After a failure the report is not printed: stop recording. */
+	if (s->failed)
+		return;
 	if (t->kind == VM_TRACE_RULE) {
 		on_rule(s, t);
 		return;
 	}
+	if (t->op == OP_REDACT)
+		rekey(s, t);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 32;
 		struct change *g = scrub_realloc(s->v, cap * sizeof *g);
@@ -82,6 +202,11 @@ static void observe(void *ctx, const struct vm_trace *t)
 		s->failed = 1;
 		return;
 	}
+	if (index_change(s, t, (uint32_t)s->n) != 0) {
+		free(c->path);
+		s->failed = 1;
+		return;
+	}
 	c->op = t->op;
 	c->removing = t->removing;
 	c->rule = t->rule;
@@ -94,6 +219,7 @@ static void op_word(enum vm_opcode op, char *out, size_t len)
 {
 	const char *n = op == OP_REPLACE_RE ? "replace"
 			: op == OP_TRUNCATE_IP ? "truncate"
+			: op == OP_SHIFT_DATE ? "shift"
 			: vm_opinfo[op].name;
 	size_t i;
 
@@ -187,6 +313,8 @@ out:
 	for (size_t i = 0; i < s.n; i++)
 		free(s.v[i].path);
 	free(s.v);
+	free(s.via);
+	free(s.bucket);
 	vm_exec_free(ex);
 	vm_program_free(p);
 	buf_free(&diags);

@@ -5,7 +5,8 @@
  *
  *   no-effect       an action on a value an earlier delete or keep
  *                   removed (and nothing put back);
- *   reads-removed   a condition on such a value: it is never there;
+ *   reads-removed   a condition on such a value, or the entity a
+ *                   shift goes by: it is never there;
  *   sample-key-removed  a sampling key such a statement removed: every
  *                   event is then without a key, and dropped;
  *   undone          an action whose result a later delete, keep or
@@ -37,6 +38,7 @@ enum {
 	U_KEEPS = 64,		/* keep: removes everything off its paths */
 	U_SAMPLE = 128,		/* the read is a sampling key */
 	U_PATTERN = 256,	/* an event pattern's field */
+	U_ENTITY = 512,		/* the read is shift's `by` entity */
 };
 
 struct use {
@@ -198,6 +200,18 @@ static void rule_uses(struct warn *w, const struct dsl_stmt *s)
 	w->depth = depth;
 }
 
+/* shift ... by PATH reads its entity: the dates of one entity move
+ * alike, and without a value there no date can move. */
+static void entity_use(struct warn *w, const struct dsl_stmt *s)
+{
+	for (size_t i = 0; i < s->opts.n; i++) {
+		const struct dsl_opt *o = s->opts.items[i];
+
+		if (o->kind == OPT_BY_PATH)
+			add(w, s, o->path, U_READS | U_ENTITY);
+	}
+}
+
 /* What each statement does to its paths. A statement kind not listed
  * here only reads: it can hide a warning, never cause one. */
 static void stmt_uses(struct warn *w, const struct dsl_stmt *s)
@@ -237,9 +251,17 @@ static void stmt_uses(struct warn *w, const struct dsl_stmt *s)
 		what = U_NEEDS | (has_opt(s, OPT_MATCHING) ? U_CHANGES
 				  : U_REPLACES);
 		break;
+	case ST_SHIFT:
+		entity_use(w, s);
+		what = U_NEEDS | U_CHANGES;
+		break;
 	case ST_MASK:
 	case ST_PSEUDONYMIZE:
 	case ST_TRUNCATE:
+	case ST_REDACT:
+	case ST_ROUND:
+	case ST_BUCKET:
+	case ST_TOKENIZE:
 		what = U_NEEDS | U_CHANGES;
 		break;
 	default:
@@ -350,6 +372,11 @@ static void warn_gone(struct warn *w, const struct use *u,
 		dsl_diag(w->c->ctx, DSL_WARNING, at, "sample-key-removed",
 			 "sampling key %s is never there: the %s at %s "
 			 "removed it, and events without a key are dropped",
+			 path, by, line);
+	else if (u->what & U_ENTITY)
+		dsl_diag(w->c->ctx, DSL_WARNING, at, "reads-removed",
+			 "this shift goes by %s, which the %s at %s removed: "
+			 "without it no date moves, each is a type mismatch",
 			 path, by, line);
 	else if (u->what & U_NEEDS)
 		dsl_diag(w->c->ctx, DSL_WARNING, at, "no-effect",

@@ -14,8 +14,8 @@
 #
 # Then fmt: each fmt/NAME.scrub must format to fmt/NAME.expected, which
 # must format to itself (idempotence) and pass --check; every policy in
-# policies/ and fmt/ must format stably, to the same bytecode (line
-# numbers aside). And validate.py must refuse each file in bad/. UPDATE=1
+# policies/ must be in canonical form; every policy in policies/ and fmt/
+# must format stably, to the same bytecode (line numbers aside). And validate.py must refuse each file in bad/. UPDATE=1
 # rewrites the expected files.
 set -u
 BUILD=$(cd "$1" && pwd)
@@ -106,6 +106,12 @@ for bad in "$HERE"/bad/*; do
 		fail=1
 	fi
 done
+
+# The example policies are what users copy: each in canonical form.
+"$BUILD/scrubc" fmt --check policies/*.scrub || {
+	echo "  a policy in policies/ is not in canonical form"
+	fail=1
+}
 
 # The bytecode without its line numbers: what a policy means.
 meaning() {
