@@ -193,21 +193,21 @@ static const struct {
 	const char *policy, *event, *message;
 } rejects[] = {
 	{ P("redact .a using email"), "{\"a\":[1]}",
-	  "REDACT: the value at .a is a array, not a string" },
+	  "redact: the value at .a is a array, not a string" },
 	{ P("round .a to 1"), "{\"a\":\"abc\"}",
-	  "ROUND: the value at .a is not a number" },
+	  "round: the value at .a is not a number" },
 	{ P("round .a to 1"), "{\"a\":1e40}",
-	  "ROUND: the value at .a is too large to round exactly" },
+	  "round: the value at .a is too large to round exactly" },
 	{ P("shift .d within 9 days by .id"), "{\"d\":\"2023-04-21\"}",
-	  "SHIFT_DATE: the value at .d has no entity to shift by: nothing "
+	  "shift: the value at .d has no entity to shift by: nothing "
 	  "at the 'by' path is a string or number" },
 	{ P("shift .d within 9 days by .id"),
 	  "{\"id\":1,\"d\":\"2023-04-21 25:00\"}",
-	  "SHIFT_DATE: the value at .d is not an ISO 8601 date" },
+	  "shift: the value at .d is not an ISO 8601 date" },
 	{ P("shift .d within 9 days by .id"), "{\"id\":1,\"d\":\"0000-01-01\"}",
-	  "SHIFT_DATE: the value at .d would leave the years 0000-9999" },
+	  "shift: the value at .d would leave the years 0000-9999" },
 	{ P("tokenize .a key \"k\""), "{\"a\":false}",
-	  "TOKENIZE: the value at .a is a boolean, not a string" },
+	  "tokenize: the value at .a is a boolean, not a string" },
 };
 
 START_TEST(test_reject_message)

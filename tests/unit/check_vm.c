@@ -178,7 +178,7 @@ START_TEST(test_reject_details)
 	ck_assert_int_eq(scrub_run(w, "{\"card\":4111}", 13, &r),
 			 SCRUB_REJECT);
 	ck_assert_str_eq(r.code, "type_mismatch");
-	ck_assert_str_eq(r.message, "MASK: the value at .card is a number, "
+	ck_assert_str_eq(r.message, "mask: the value at .card is a number, "
 			 "not a string");
 	ck_assert_str_eq(r.rule, "cards");
 	ck_assert_str_eq(r.policy_file, "t.scrub");
