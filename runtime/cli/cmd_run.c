@@ -175,6 +175,12 @@ static int close_outputs(struct output *out, struct output *rej,
 	if (status == 0 && (output_commit(out) != 0 ||
 			    (have_rej && output_commit(rej) != 0)))
 		status = 2;
+	if (out->tmp)
+		cli_error("the run failed: nothing written to '%s'",
+			  out->name);
+	if (have_rej && rej->tmp)
+		cli_error("the run failed: nothing written to '%s'",
+			  rej->name);
 	output_discard(out);
 	if (have_rej)
 		output_discard(rej);
