@@ -53,7 +53,7 @@ static const char usage[] =
 	"                        (default: scrub-replay.checkpoint)\n"
 	"  --resume              go on from the checkpoint\n"
 	"  --stats FILE          write the final counts as JSON\n"
-	"  --quiet               no progress bar and no summary\n";
+	"  --quiet               no progress bar, summary or key warning\n";
 
 enum {
 	OPT_OUTPUT = CLI_OPT_OWN, OPT_FROM, OPT_TO, OPT_THREADS, OPT_BUS,

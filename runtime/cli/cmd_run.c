@@ -32,7 +32,7 @@ static const char usage[] =
 	"  --policy FILE         the policy (required)\n"
 	"  --output FILE         write events here (default: stdout)\n"
 	CLI_POLICY_USAGE
-	"  --quiet               no summary on stderr\n";
+	"  --quiet               no summary, hint or key warning on stderr\n";
 
 enum { OPT_OUTPUT = CLI_OPT_OWN };
 
