@@ -189,8 +189,10 @@ struct cli_file {
  * when not there yet). Prints both names and returns -1 if so. */
 int cli_check_clobber(const char *cmd, const struct cli_file *f, size_t n);
 
-/* Open each input ("-" aside) and close it again: a missing or
- * unreadable one is told before any event is read. 0, or -1 (printed). */
+/* Check each input ("-" aside): there, not a directory, and a plain
+ * file opens (a pipe is not opened: that would wait for its writer). A
+ * missing or unreadable one is told before any event is read. 0, or -1
+ * (printed). */
 int cli_check_inputs(char *const *inputs, size_t n);
 
 /* One reject record: {"input","line","code","message","rule","policy"}. */

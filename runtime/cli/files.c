@@ -133,16 +133,24 @@ int cli_check_inputs(char *const *inputs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(inputs[i], "-") == 0)
 			continue;
-		fd = open(inputs[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
+		if (stat(inputs[i], &st) != 0) {
 			cli_error("cannot open '%s': %s", inputs[i],
 				  strerror(errno));
 			return -1;
 		}
-		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			close(fd);
+		if (S_ISDIR(st.st_mode)) {
 			cli_error("cannot read '%s': %s", inputs[i],
 				  strerror(EISDIR));
+			return -1;
+		}
+		/* Only a plain file is opened to try: opening a pipe would
+		 * wait for its writer, and take it from the real read. */
+		if (!S_ISREG(st.st_mode))
+			continue;
+		fd = open(inputs[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			cli_error("cannot open '%s': %s", inputs[i],
+				  strerror(errno));
 			return -1;
 		}
 		close(fd);
