@@ -15,11 +15,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../vm/alloc.h"
 #include "../vm/program.h"
 #include "scrubc.h"
+
+#define DIAG_OPTIONS \
+	"  --format=text|json|sarif  diagnostics as text on standard error\n" \
+	"                            (default), or JSON or SARIF 2.1.0 on\n" \
+	"                            standard output\n" \
+	"  --schema FILE   check paths against a JSON Schema or an\n" \
+	"                  EventBridge schema-registry document (repeatable)\n" \
+	"  -Werror         warnings fail the run\n" \
+	"  -Wno-CODE       do not report warning CODE (e.g. -Wno-undone)\n"
+
+#define EXIT_STATUS \
+	"\nExit status: 0 when all is well, 1 when a policy has a problem,\n" \
+	"2 on usage or I/O errors.\n"
 
 static const char usage[] =
 	"usage: scrubc check [OPTIONS] FILE...\n"
@@ -42,14 +56,78 @@ static const char usage[] =
 	"  fields   list what happens to each field; with schemas, to every\n"
 	"           field an event can have\n"
 	"\n"
+	"'scrubc COMMAND --help' describes each command.\n"
+	"\n"
 	"OPTIONS (check, build):\n"
-	"  --format=text|json|sarif  diagnostics as text on standard error\n"
-	"                            (default), or JSON or SARIF 2.1.0 on\n"
-	"                            standard output\n"
-	"  --schema FILE   check paths against a JSON Schema or an\n"
-	"                  EventBridge schema-registry document (repeatable)\n"
-	"  -Werror         warnings fail the run\n"
-	"  -Wno-CODE       do not report warning CODE (e.g. -Wno-undone)\n";
+	DIAG_OPTIONS;
+
+static const char usage_check[] =
+	"usage: scrubc check [OPTIONS] FILE...\n"
+	"\n"
+	"Compile each policy and report every error and warning.\n"
+	"\n"
+	DIAG_OPTIONS
+	EXIT_STATUS;
+
+static const char usage_build[] =
+	"usage: scrubc build [OPTIONS] FILE -o OUT\n"
+	"\n"
+	"Compile a policy to bytecode for `scrub` and the Lambda. OUT is\n"
+	"replaced only when the policy compiles without errors; '-o -'\n"
+	"writes the bytecode to standard output (not to a terminal).\n"
+	"\n"
+	"  -o OUT          the bytecode file (required)\n"
+	DIAG_OPTIONS
+	EXIT_STATUS;
+
+static const char usage_disasm[] =
+	"usage: scrubc disasm FILE\n"
+	"\n"
+	"Print a policy's bytecode with the policy line of each\n"
+	"instruction. FILE is bytecode or .scrub source (compiled first).\n"
+	EXIT_STATUS;
+
+static const char usage_test[] =
+	"usage: scrubc test [--junit FILE] POLICY...\n"
+	"\n"
+	"Run the cases of POLICY.tests.json, beside each policy.\n"
+	"\n"
+	"  --junit FILE    also write the results as JUnit XML\n"
+	EXIT_STATUS;
+
+static const char usage_fmt[] =
+	"usage: scrubc fmt [--check] FILE...\n"
+	"\n"
+	"Rewrite each policy in canonical form ('-': standard input to\n"
+	"standard output).\n"
+	"\n"
+	"  --check         change nothing: name the files that are not in\n"
+	"                  canonical form\n"
+	EXIT_STATUS;
+
+static const char usage_explain[] =
+	"usage: scrubc explain POLICY --event FILE [--param NAME=VALUE]...\n"
+	"\n"
+	"Run the policy over one event (a JSON file) and show the outcome,\n"
+	"the rules that ran and each field changed. Values are never shown.\n"
+	"\n"
+	"  --event FILE        the event\n"
+	"  --param NAME=VALUE  set a policy parameter (repeatable)\n"
+	EXIT_STATUS;
+
+static const char usage_fields[] =
+	"usage: scrubc fields POLICY [--schema FILE]... [--deny-unclassified]\n"
+	"                    [--format=text|json]\n"
+	"\n"
+	"List each field that can reach the output and what the policy does\n"
+	"to it; with schemas, every field an event can have.\n"
+	"\n"
+	"  --schema FILE        the events' JSON Schema or schema-registry\n"
+	"                       document (repeatable)\n"
+	"  --deny-unclassified  fail when a field of a schema may pass\n"
+	"                       through without a keep or a scrub\n"
+	"  --format=text|json   the report as text (default) or JSON\n"
+	EXIT_STATUS;
 
 /* Compile one policy with the options of `o`; diagnostics go to `r`. */
 /* The compiler's options for the command line's: warnings on, and the
@@ -107,7 +185,7 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (nfiles == 0) {
 		if (files)
-			fputs(usage, stderr);
+			fputs(usage_check, stderr);
 		free(files);
 		return 2;
 	}
@@ -169,6 +247,73 @@ out:
 	return rc;
 }
 
+/* Is `out` the file `in` names (through links, or by the same path)? */
+static int same_file(const char *in, const char *out)
+{
+	struct stat a, b;
+
+	if (stat(in, &a) == 0 && stat(out, &b) == 0)
+		return a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+		       S_ISREG(a.st_mode);
+	return strcmp(in, out) == 0;
+}
+
+/* Before compiling: -o is given, and names no file the build reads;
+ * "-" is standard output, but never a terminal (bytecode is binary). */
+static int check_build_output(const char *in, const char *out,
+			      const struct sc_diagopts *o)
+{
+	if (out == NULL) {
+		fprintf(stderr, "scrubc: build: -o FILE is required (the "
+			"bytecode file, e.g. -o policy.scrubc; '-o -' for "
+			"standard output)\n");
+		return -1;
+	}
+	if (strcmp(out, "-") == 0 && o->format != SC_TEXT) {
+		fprintf(stderr, "scrubc: build: -o - and --format=%s would "
+			"both write to standard output\n",
+			o->format == SC_JSON ? "json" : "sarif");
+		return -1;
+	}
+	if (strcmp(out, "-") == 0) {
+		if (!isatty(1))
+			return 0;
+		fprintf(stderr, "scrubc: build: not writing bytecode to a "
+			"terminal: redirect standard output, or give -o "
+			"FILE\n");
+		return -1;
+	}
+	if (same_file(in, out)) {
+		fprintf(stderr, "scrubc: build: -o '%s' and the policy '%s' "
+			"are the same file: refusing to write over the "
+			"source\n", out, in);
+		return -1;
+	}
+	for (size_t i = 0; i < o->nschemas; i++) {
+		if (!same_file(o->schema_files[i], out))
+			continue;
+		fprintf(stderr, "scrubc: build: -o '%s' and --schema '%s' "
+			"are the same file: refusing to write over it\n",
+			out, o->schema_files[i]);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_bytecode(const char *path, const struct buf *b)
+{
+	if (strcmp(path, "-") != 0)
+		return sc_write_file(path, b);
+	if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
+		return -1;
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "scrubc: cannot write standard output: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_build(int argc, char **argv)
 {
 	const char *in = NULL, *out_path = NULL;
@@ -195,10 +340,12 @@ static int cmd_build(int argc, char **argv)
 			break;
 		}
 	}
-	if (in == NULL || out_path == NULL) {
-		fputs(usage, stderr);
+	if (in == NULL) {
+		fputs(usage_build, stderr);
 		return 2;
 	}
+	if (check_build_output(in, out_path, &o) != 0)
+		return 2;
 	if (prepare(&o, schemas, &co) != 0 || (r = sc_report_new(&o)) == NULL) {
 		sc_free_schemas(schemas, co.nschemas);
 		return 2;
@@ -208,7 +355,7 @@ static int cmd_build(int argc, char **argv)
 	sc_free_schemas(schemas, co.nschemas);
 	rc = sc_report_finish(r);
 	/* With -Werror a warning fails the build: no bytecode is written. */
-	if (status == 0 && rc == 0 && sc_write_file(out_path, &out) != 0)
+	if (status == 0 && rc == 0 && write_bytecode(out_path, &out) != 0)
 		status = 2;
 	buf_free(&out);
 	return rc > status ? rc : status;
@@ -225,7 +372,7 @@ static int cmd_disasm(int argc, char **argv)
 	int rc = 2;
 
 	if (argc != 2) {
-		fputs(usage, stderr);
+		fputs(usage_disasm, stderr);
 		return 2;
 	}
 	buf_init(&file, 256u << 20);
@@ -270,6 +417,30 @@ out:
 	return rc;
 }
 
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+} commands[] = {
+	{ "check", cmd_check, usage_check },
+	{ "build", cmd_build, usage_build },
+	{ "disasm", cmd_disasm, usage_disasm },
+	{ "test", sc_cmd_test, usage_test },
+	{ "fmt", sc_cmd_fmt, usage_fmt },
+	{ "explain", sc_cmd_explain, usage_explain },
+	{ "fields", sc_cmd_fields, usage_fields },
+};
+
+/* Does a command's argument list ask for its usage? */
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -284,20 +455,15 @@ int main(int argc, char **argv)
 		puts("scrubc " SCRUB_VERSION);
 		return 0;
 	}
-	if (strcmp(argv[1], "check") == 0)
-		return cmd_check(argc - 1, argv + 1);
-	if (strcmp(argv[1], "build") == 0)
-		return cmd_build(argc - 1, argv + 1);
-	if (strcmp(argv[1], "disasm") == 0)
-		return cmd_disasm(argc - 1, argv + 1);
-	if (strcmp(argv[1], "test") == 0)
-		return sc_cmd_test(argc - 1, argv + 1);
-	if (strcmp(argv[1], "fmt") == 0)
-		return sc_cmd_fmt(argc - 1, argv + 1);
-	if (strcmp(argv[1], "explain") == 0)
-		return sc_cmd_explain(argc - 1, argv + 1);
-	if (strcmp(argv[1], "fields") == 0)
-		return sc_cmd_fields(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		if (wants_help(argc - 1, argv + 1)) {
+			fputs(commands[i].usage, stdout);
+			return fflush(stdout) == 0 ? 0 : 2;
+		}
+		return commands[i].fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "scrubc: unknown command '%s'\n", argv[1]);
 	fputs(usage, stderr);
 	return 2;

@@ -89,23 +89,37 @@ int scrub_program_set_param(scrub_program *p, const char *name,
 	return 0;
 }
 
+int scrub_program_param_env(const scrub_program *p, size_t i, char *name,
+			    char *var, size_t len)
+{
+	const struct vm_param *pa;
+	size_t n;
+
+	if (i >= p->vm->nparams)
+		return -1;
+	pa = &p->vm->params[i];
+	n = pa->name_len;
+	if (n + 7 > len)
+		return -1;
+	memcpy(name, pa->name, n);
+	name[n] = '\0';
+	memcpy(var, "SCRUB_", 6);
+	for (size_t k = 0; k < n; k++)
+		var[6 + k] = (char)toupper((unsigned char)name[k]);
+	var[6 + n] = '\0';
+	return 0;
+}
+
 int scrub_program_params_from_env(scrub_program *p, char *err,
 				  size_t errlen)
 {
 	for (uint32_t i = 0; i < p->vm->nparams; i++) {
-		const struct vm_param *pa = &p->vm->params[i];
 		char var[128], name[128];
 		const char *value;
-		size_t n = pa->name_len;
 
-		if (n + 7 > sizeof var)
+		/* A name too long for the buffers has no variable. */
+		if (scrub_program_param_env(p, i, name, var, sizeof var) != 0)
 			continue;
-		memcpy(name, pa->name, n);
-		name[n] = '\0';
-		memcpy(var, "SCRUB_", 6);
-		for (size_t k = 0; k < n; k++)
-			var[6 + k] = (char)toupper((unsigned char)name[k]);
-		var[6 + n] = '\0';
 		value = getenv(var);
 		if (value == NULL)
 			continue;

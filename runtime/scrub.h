@@ -71,6 +71,12 @@ int scrub_program_set_param(scrub_program *p, const char *name,
 int scrub_program_params_from_env(scrub_program *p, char *err,
 				  size_t errlen);
 
+/* The i-th parameter (from 0): its name, and the environment variable
+ * that sets it (SCRUB_<NAME in upper case>), each into a buffer of `len`
+ * bytes. Returns 0, or -1 past the last one or when they do not fit. */
+int scrub_program_param_env(const scrub_program *p, size_t i, char *name,
+			    char *var, size_t len);
+
 /* Does the policy pseudonymize (and so need a key before running)? */
 int scrub_program_needs_key(const scrub_program *p);
 void scrub_program_set_key(scrub_program *p, const void *key, size_t len);

@@ -34,6 +34,10 @@ int buf_grow(struct buf *b, size_t extra)
 	}
 	need = b->len + extra;
 	cap = b->cap ? b->cap : 256;
+	/* The first block never exceeds the limit: appends check against
+	 * cap, so a cap past the limit would let them through. */
+	if (cap > b->limit)
+		cap = b->limit;
 	while (cap < need)
 		cap = cap > b->limit / 2 ? b->limit : cap * 2;
 	p = scrub_realloc(b->data, cap);

@@ -404,7 +404,7 @@ struct vm_dscan *vm_dscan_new(void)
 	pcre2_set_callout(s->mctx, on_candidate, s);
 	/* The patterns are built to stay linear; the limits only guard
 	 * against a mistake in them. */
-	pcre2_set_match_limit(s->mctx, 100000000);
+	pcre2_set_match_limit(s->mctx, VM_DETECT_MATCH_LIMIT);
 	pcre2_set_depth_limit(s->mctx, 10000);
 	return s;
 }

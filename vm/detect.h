@@ -61,6 +61,9 @@ struct vm_finding {
  * returned by vm_detect_scan. */
 typedef int (*vm_finding_fn)(void *ctx, const struct vm_finding *f);
 
+/* The match limit of a scan (the patterns stay far below it). */
+#define VM_DETECT_MATCH_LIMIT 100000000u
+
 /* Find the non-overlapping findings of set `d` in `len` bytes of `s`
  * (any bytes: the detectors look at ASCII only). A finding starts at the
  * leftmost position where some detector of the set has a valid match;

@@ -61,6 +61,16 @@ struct vm_exec {
 int vm_reject(struct vm_exec *ex, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Bounds on one match of a policy's regex (vm_exec_new sets them). */
+#define VM_REGEX_MATCH_LIMIT 1000000u
+#define VM_REGEX_DEPTH_LIMIT 10000u
+
+/* Reject for PCRE2's error `rc` at run time, in plain words: "WHAT hit
+ * the match limit (N steps)" (`match_limit`: the one in force), or
+ * PCRE2's own message. Returns -1, as vm_reject. */
+int vm_regex_failed(struct vm_exec *ex, const char *what, int rc,
+		    uint32_t match_limit);
+
 /* Charge `n` work units; -1 (event rejected) when over the limit. */
 static inline int vm_charge(struct vm_exec *ex, uint64_t n)
 {

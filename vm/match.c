@@ -207,8 +207,7 @@ static int ci_match(struct vm_exec *ex, const char *s, size_t n,
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
-	return vm_reject(ex, VM_R_REGEX, "pattern match failed (PCRE2 error "
-			 "%d)", rc);
+	return vm_regex_failed(ex, "pattern match", rc, VM_REGEX_MATCH_LIMIT);
 }
 
 static int numeric_op(double v, uint32_t op, double bound)

@@ -20,6 +20,30 @@
 
 #define OPERAND(ops, i) vm_u32((ops) + 4 * (i))
 
+/* A value's type for "the value is ...": with its article ("an
+ * object"), or "null" alone. */
+static const char *a_type(enum json_type t)
+{
+	switch (t) {
+	case JSON_NULL:
+		return "null";
+	case JSON_FALSE:
+	case JSON_TRUE:
+		return "a boolean";
+	case JSON_NUMBER:
+		return "a number";
+	case JSON_STRING:
+		return "a string";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_NONE:
+		break;
+	}
+	return "missing";
+}
+
 /* ---- setting values ------------------------------------------------------ */
 
 /* Give node `r` the value of constant `c`. */
@@ -80,9 +104,9 @@ static int make_parent(struct vm_exec *ex, const struct vm_path *path,
 		}
 		if (json_type_of(d, cur) != JSON_OBJECT)
 			return vm_reject(ex, VM_R_TYPE, "cannot write %s: a "
-					 "parent is a %s, not an object",
+					 "parent is %s, not an object",
 					 vm_path_name(ex, path),
-					 json_type_name(json_type_of(d, cur)));
+					 a_type(json_type_of(d, cur)));
 		next = json_member_stable(d, cur, s->name, s->len);
 		if (next == 0)
 			break;
@@ -119,9 +143,9 @@ static int last_target(struct vm_exec *ex, const struct vm_path *path,
 	}
 	if (json_type_of(d, parent) != JSON_OBJECT)
 		return vm_reject(ex, VM_R_TYPE, "cannot write %s: its parent "
-				 "is a %s, not an object",
+				 "is %s, not an object",
 				 vm_path_name(ex, path),
-				 json_type_name(json_type_of(d, parent)));
+				 a_type(json_type_of(d, parent)));
 	*out = json_member_stable(d, parent, s->name, s->len);
 	if (*out == 0) {
 		*out = json_append_member(d, parent, s->name, s->len);
@@ -443,8 +467,8 @@ int vm_each_value(struct vm_exec *ex, enum vm_opcode op,
 		if (t == JSON_NULL || (every && !(want & 1u << t)))
 			continue;
 		if (!(want & 1u << t)) {
-			snprintf(why, sizeof why, "is a %s, not a %s",
-				 json_type_name(t), want & 1u << JSON_NUMBER
+			snprintf(why, sizeof why, "is %s, not a %s",
+				 a_type(t), want & 1u << JSON_NUMBER
 				 ? "number" : "string");
 			if (wrong_type(ex, op, path, r, else_mode, why) != 0)
 				return -1;
@@ -665,8 +689,8 @@ static int do_replace_re(struct vm_exec *ex, const unsigned char *ops,
 			break;
 	}
 	if (rc < 0)
-		return vm_reject(ex, VM_R_REGEX, "replace: regular "
-				 "expression failed (PCRE2 error %d)", rc);
+		return vm_regex_failed(ex, "replace: the regular expression",
+				       rc, VM_REGEX_MATCH_LIMIT);
 	if (rc == 0) {
 		/* No match: leave the value exactly as it came. */
 		buf_put(&ex->tmp, s, len);

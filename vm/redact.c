@@ -141,8 +141,8 @@ static int redact_text(struct vm_exec *ex, const char *s, size_t len,
 	rc = vm_detect_scan(rd->set, ex->dscan, s, len, on_finding, rd,
 			    &work);
 	if (rc < 0)
-		return vm_reject(ex, VM_R_REGEX, "REDACT: the detectors gave "
-				 "up (PCRE2 error %d)", rc);
+		return vm_regex_failed(ex, "redact: the detectors", rc,
+				       VM_DETECT_MATCH_LIMIT);
 	buf_put(&ex->tmp, s + rd->done, len - rd->done);
 	return vm_charge(ex, work);
 }

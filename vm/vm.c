@@ -67,8 +67,8 @@ struct vm_exec *vm_exec_new(const struct vm_program *p,
 	pcre2_jit_stack_assign(ex->mctx, NULL, ex->jit);
 	/* Backtracking is bounded: a pathological regex rejects the event
 	 * instead of hanging the worker. */
-	pcre2_set_match_limit(ex->mctx, 1000000);
-	pcre2_set_depth_limit(ex->mctx, 10000);
+	pcre2_set_match_limit(ex->mctx, VM_REGEX_MATCH_LIMIT);
+	pcre2_set_depth_limit(ex->mctx, VM_REGEX_DEPTH_LIMIT);
 	ex->gen = 1;
 	return ex;
 fail:
@@ -119,6 +119,31 @@ int vm_reject(struct vm_exec *ex, const char *code, const char *fmt, ...)
 		o->line = 0;
 	}
 	return -1;
+}
+
+int vm_regex_failed(struct vm_exec *ex, const char *what, int rc,
+		    uint32_t match_limit)
+{
+	PCRE2_UCHAR msg[128];
+
+	switch (rc) {
+	case PCRE2_ERROR_MATCHLIMIT:
+		return vm_reject(ex, VM_R_REGEX, "%s hit the match limit (%u "
+				 "steps): it backtracks too much on this "
+				 "value", what, match_limit);
+	case PCRE2_ERROR_DEPTHLIMIT:
+		return vm_reject(ex, VM_R_REGEX, "%s hit the backtracking "
+				 "depth limit (%u)", what,
+				 VM_REGEX_DEPTH_LIMIT);
+	case PCRE2_ERROR_JIT_STACKLIMIT:
+		return vm_reject(ex, VM_R_REGEX, "%s ran out of JIT stack "
+				 "on this value", what);
+	default:
+		if (pcre2_get_error_message(rc, msg, sizeof msg) < 0)
+			strcpy((char *)msg, "unknown error");
+		return vm_reject(ex, VM_R_REGEX, "%s failed: %s (PCRE2 "
+				 "error %d)", what, (char *)msg, rc);
+	}
 }
 
 int vm_doc_failed(struct vm_exec *ex)
@@ -374,8 +399,8 @@ static int matches(struct vm_exec *ex, const struct vm_val *a,
 		if (rc >= 0)
 			return 1;
 		if (rc != PCRE2_ERROR_NOMATCH)
-			return vm_reject(ex, VM_R_REGEX, "regular expression "
-					 "failed (PCRE2 error %d)", rc);
+			return vm_regex_failed(ex, "regular expression", rc,
+					       VM_REGEX_MATCH_LIMIT);
 	}
 	return 0;
 }

@@ -13,12 +13,6 @@ extern const char *cli_prog;	/* "scrub", for messages */
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Load a policy (bytecode or source), bind parameters from the
- * environment and then from `params` ("NAME=VALUE" strings), and the key
- * from `key_file` or $SCRUB_KEY. Prints what went wrong; NULL on error. */
-scrub_program *cli_open_policy(const char *path, char **params,
-			       size_t nparams, const char *key_file);
-
 /* Parse a size or count option; prints an error and returns -1 if bad. */
 int cli_number(const char *opt, const char *text, uint64_t max,
 	       uint64_t *out);
@@ -68,6 +62,13 @@ struct cli_policy_opts {
 	struct scrub_limits lim;
 	int quiet;
 };
+
+/* Load o->policy (bytecode or source), bind parameters from the
+ * environment and then from o->params ("NAME=VALUE" strings), and the key
+ * from o->key_file or $SCRUB_KEY (not both; a warning, unless o->quiet,
+ * when it is short). Prints what went wrong; NULL on error. The
+ * parameters taken from the environment are named in the summary. */
+scrub_program *cli_open_policy(const struct cli_policy_opts *o);
 
 /* Defaults, with room for up to `argc` parameters; -1 if out of memory.
  * The caller frees o->params. */
@@ -156,14 +157,43 @@ struct output {
 	char *buf;
 	size_t len, cap;
 	int failed;		/* errno of the first failed write, or 0 */
+	char *tmp;		/* output_open_replace: the file written */
 };
 
 int output_open(struct output *o, const char *path);
 /* The same, adding to the end of an existing file ("-": stdout). */
 int output_open_append(struct output *o, const char *path);
+/* Write to `fd` (which the output then owns), named `name`. */
+int output_open_fd(struct output *o, int fd, const char *name);
+/* Write a plain file (or a new one) beside it, to replace it only when
+ * output_commit() is called after output_close(): a run that fails
+ * leaves the old file as it was (output_discard()). Standard output,
+ * devices, pipes and symbolic links are written directly. */
+int output_open_replace(struct output *o, const char *path);
+int output_commit(struct output *o);
+void output_discard(struct output *o);
 void output_write(struct output *o, const void *p, size_t n);
 /* Flush; returns 0, or -1 with a message printed. */
 int output_close(struct output *o);
+
+/* ---- checks before a run touches anything -------------------------------- */
+
+struct cli_file {
+	const char *what;	/* "--output", "input", ... for messages */
+	const char *path;	/* "-": standard input or output */
+	int writes;		/* an output */
+};
+
+/* Refuse files that would overwrite each other: an output that is an
+ * input or another output (by device and inode, through links; by path
+ * when not there yet). Prints both names and returns -1 if so. */
+int cli_check_clobber(const char *cmd, const struct cli_file *f, size_t n);
+
+/* Check each input ("-" aside): there, not a directory, and a plain
+ * file opens (a pipe is not opened: that would wait for its writer). A
+ * missing or unreadable one is told before any event is read. 0, or -1
+ * (printed). */
+int cli_check_inputs(char *const *inputs, size_t n);
 
 /* One reject record: {"input","line","code","message","rule","policy"}. */
 void cli_write_reject(struct output *o, const char *input,
@@ -171,7 +201,15 @@ void cli_write_reject(struct output *o, const char *input,
 		      const char *message, const char *rule,
 		      const char *policy_file, unsigned policy_line);
 
-/* "scrub: 10 read, 8 emitted, 1 dropped (select 1), 1 rejected (...)". */
+/* A reject's message: the library's, or a plainer one where the line
+ * shows what went wrong (a byte order mark). Returns `msg` or `buf`. */
+const char *cli_reject_message(const char *line, size_t len,
+			       const char *code, const char *msg, char *buf,
+			       size_t buflen);
+
+/* "scrub: 10 read, 8 emitted, 1 dropped (select 1), 1 rejected (...)",
+ * then the parameters the environment set; and a hint when every event
+ * was invalid JSON (the input is probably not NDJSON). */
 void cli_print_summary(const struct scrub_counters *c);
 
 /* Subcommands. */

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../vm/alloc.h"
 #include "replay.h"
 
 static const char usage[] =
@@ -52,7 +53,7 @@ static const char usage[] =
 	"                        (default: scrub-replay.checkpoint)\n"
 	"  --resume              go on from the checkpoint\n"
 	"  --stats FILE          write the final counts as JSON\n"
-	"  --quiet               no progress bar and no summary\n";
+	"  --quiet               no progress bar, summary or key warning\n";
 
 enum {
 	OPT_OUTPUT = CLI_OPT_OWN, OPT_FROM, OPT_TO, OPT_THREADS, OPT_BUS,
@@ -656,6 +657,36 @@ static int resume_from(struct replay *r)
 	return 0;
 }
 
+/* The files of the run, checked before any is touched: no output may
+ * be an input or another output, and every input must open. (Outputs
+ * are written directly, not replaced at the end: --resume adds to
+ * them.) */
+static int check_files(const struct replay_opts *o)
+{
+	struct cli_file *f = scrub_calloc((size_t)o->ninputs + 4, sizeof *f);
+	size_t n = 0;
+	int rc;
+
+	if (f == NULL) {
+		cli_error("out of memory");
+		return -1;
+	}
+	if (o->eb.bus == NULL || o->eb.dry_run)
+		f[n++] = (struct cli_file){ "--output", o->output, 1 };
+	if (o->p.rejects)
+		f[n++] = (struct cli_file){ "--rejects", o->p.rejects, 1 };
+	if (o->stats)
+		f[n++] = (struct cli_file){ "--stats", o->stats, 1 };
+	f[n++] = (struct cli_file){ "--checkpoint", o->checkpoint, 1 };
+	for (int i = 0; i < o->ninputs; i++)
+		f[n++] = (struct cli_file){ "input", o->inputs[i], 0 };
+	rc = cli_check_clobber("replay", f, n);
+	free(f);
+	if (rc != 0)
+		return -1;
+	return cli_check_inputs(o->inputs, (size_t)o->ninputs);
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_opts o;
@@ -666,14 +697,13 @@ int cmd_replay(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	memset(&r, 0, sizeof r);
 	r.o = &o;
-	if (parse(argc, argv, &o) != 0)
+	if (parse(argc, argv, &o) != 0 || check_files(&o) != 0)
 		goto out;
 	if (o.resume && (rc = resume_from(&r)) != 0) {
 		status = rc > 0 ? 0 : 2;
 		goto out;
 	}
-	p = cli_open_policy(o.p.policy, o.p.params, o.p.nparams,
-			    o.p.key_file);
+	p = cli_open_policy(&o.p);
 	if (p == NULL)
 		goto out;
 	if (setup(&r, p) == 0)

@@ -6,6 +6,12 @@
  * line number, code, message and rule: no field values. The summary goes
  * to stderr. Exit 0 when the run completed, rejects or not; 2 on usage,
  * policy or I/O errors, including a failed write.
+ *
+ * Nothing is written before everything that can be checked is: no output
+ * may be an input or another output, every input must open, the policy
+ * must load. Files are then written beside the ones they replace and
+ * renamed over them at the end of a run that succeeded, so a failed run
+ * leaves the old files as they were.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../vm/alloc.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -25,7 +32,7 @@ static const char usage[] =
 	"  --policy FILE         the policy (required)\n"
 	"  --output FILE         write events here (default: stdout)\n"
 	CLI_POLICY_USAGE
-	"  --quiet               no summary on stderr\n";
+	"  --quiet               no summary, hint or key warning on stderr\n";
 
 enum { OPT_OUTPUT = CLI_OPT_OWN };
 
@@ -73,7 +80,7 @@ static int run_input(scrub_worker *w, const char *name, size_t max_event,
 	size_t len;
 	int too_long, rc;
 	struct scrub_result r;
-	char msg[128];
+	char msg[256];
 
 	if (ndjson_open(&in, name, max_event) != 0) {
 		cli_error("cannot open '%s': %s", name, strerror(errno));
@@ -102,7 +109,9 @@ static int run_input(scrub_worker *w, const char *name, size_t max_event,
 		case SCRUB_REJECT:
 			if (rej)
 				cli_write_reject(rej, name, in.line, r.code,
-						 r.message, r.rule,
+						 cli_reject_message(line, len,
+						 r.code, r.message, msg,
+						 sizeof msg), r.rule,
 						 r.policy_file, r.policy_line);
 			break;
 		}
@@ -114,6 +123,68 @@ static int run_input(scrub_worker *w, const char *name, size_t max_event,
 			  ndjson_strerror(&in, errno));
 	ndjson_close(&in);
 	return rc < 0 ? -1 : 0;
+}
+
+/* The files of the run, checked before any is touched. */
+static int check_files(const struct run_opts *o, char **inputs,
+		       int ninputs)
+{
+	struct cli_file *f = scrub_calloc((size_t)ninputs + 2, sizeof *f);
+	size_t n = 0;
+	int rc;
+
+	if (f == NULL) {
+		cli_error("out of memory");
+		return -1;
+	}
+	f[n++] = (struct cli_file){ "--output", o->output, 1 };
+	if (o->p.rejects)
+		f[n++] = (struct cli_file){ "--rejects", o->p.rejects, 1 };
+	for (int i = 0; i < ninputs; i++)
+		f[n++] = (struct cli_file){ "input", inputs[i], 0 };
+	rc = cli_check_clobber("run", f, n);
+	free(f);
+	return rc != 0 ? -1 : cli_check_inputs(inputs, (size_t)ninputs);
+}
+
+static int open_outputs(const struct run_opts *o, struct output *out,
+			struct output *rej)
+{
+	if (output_open_replace(out, o->output) != 0) {
+		cli_error("cannot open '%s': %s", o->output, strerror(errno));
+		return -1;
+	}
+	if (o->p.rejects && output_open_replace(rej, o->p.rejects) != 0) {
+		cli_error("cannot open '%s': %s", o->p.rejects,
+			  strerror(errno));
+		output_close(out);
+		output_discard(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* Close the outputs; replace the old files only if all went well. */
+static int close_outputs(struct output *out, struct output *rej,
+			 int have_rej, int status)
+{
+	if (output_close(out) != 0)
+		status = 2;
+	if (have_rej && output_close(rej) != 0)
+		status = 2;
+	if (status == 0 && (output_commit(out) != 0 ||
+			    (have_rej && output_commit(rej) != 0)))
+		status = 2;
+	if (out->tmp)
+		cli_error("the run failed: nothing written to '%s'",
+			  out->name);
+	if (have_rej && rej->tmp)
+		cli_error("the run failed: nothing written to '%s'",
+			  rej->name);
+	output_discard(out);
+	if (have_rej)
+		output_discard(rej);
+	return status;
 }
 
 int cmd_run(int argc, char **argv)
@@ -130,8 +201,11 @@ int cmd_run(int argc, char **argv)
 
 	if (parse(argc, argv, &o) != 0)
 		goto out;
-	p = cli_open_policy(o.p.policy, o.p.params, o.p.nparams,
-			     o.p.key_file);
+	inputs = optind < argc ? argv + optind : stdin_only;
+	ninputs = optind < argc ? argc - optind : 1;
+	if (check_files(&o, inputs, ninputs) != 0)
+		goto out;
+	p = cli_open_policy(&o.p);
 	if (p == NULL)
 		goto out;
 	w = scrub_worker_new(p, &o.p.lim);
@@ -139,31 +213,16 @@ int cmd_run(int argc, char **argv)
 		cli_error("out of memory");
 		goto out;
 	}
-	if (output_open(&out, o.output) != 0) {
-		cli_error("cannot open '%s': %s", o.output, strerror(errno));
+	if (open_outputs(&o, &out, &rej) != 0)
 		goto out;
-	}
-	if (o.p.rejects) {
-		if (output_open(&rej, o.p.rejects) != 0) {
-			cli_error("cannot open '%s': %s", o.p.rejects,
-				  strerror(errno));
-			output_close(&out);
-			goto out;
-		}
-		have_rej = 1;
-	}
+	have_rej = o.p.rejects != NULL;
 
-	inputs = optind < argc ? argv + optind : stdin_only;
-	ninputs = optind < argc ? argc - optind : 1;
 	status = 0;
 	for (int i = 0; i < ninputs && status == 0 && !out.failed; i++)
 		if (run_input(w, inputs[i], o.p.max_event, &out,
 			      have_rej ? &rej : NULL) != 0)
 			status = 2;
-	if (output_close(&out) != 0)
-		status = 2;
-	if (have_rej && output_close(&rej) != 0)
-		status = 2;
+	status = close_outputs(&out, &rej, have_rej, status);
 	if (!o.p.quiet) {
 		scrub_worker_counters(w, &counters);
 		cli_print_summary(&counters);

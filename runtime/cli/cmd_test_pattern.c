@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../compiler/cc.h"
 #include "../../vm/alloc.h"
@@ -45,6 +46,18 @@ static int argument(const char *arg, struct buf *text, const char **name)
 	}
 	fclose(f);
 	return 0;
+}
+
+/* Text that is not JSON but names a file: the file was meant. */
+static void file_hint(const char *opt, const char *arg)
+{
+	struct stat st;
+
+	if (strncmp(arg, "file://", 7) == 0 || stat(arg, &st) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return;
+	fprintf(stderr, "%s: hint: %s takes JSON text; to read the file "
+		"'%s', give %s file://%s\n", cli_prog, opt, arg, opt, arg);
 }
 
 int cmd_test_pattern(int argc, char **argv)
@@ -100,6 +113,7 @@ int cmd_test_pattern(int argc, char **argv)
 			dsl_diag_render(&dc, d, &text);
 			fwrite(text.data, 1, text.len, stderr);
 		}
+		file_hint("--event-pattern", pattern_arg);
 		goto out;
 	}
 	if (scrub_program_load(code.data, code.len, &p, err, sizeof err)) {
@@ -123,6 +137,8 @@ int cmd_test_pattern(int argc, char **argv)
 	case SCRUB_REJECT:
 		cli_error("invalid event%s%s: %s", ename ? " in " : "",
 			  ename ? ename : "", r.message);
+		if (strcmp(r.code, "invalid_json") == 0)
+			file_hint("--event", event_arg);
 		break;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {

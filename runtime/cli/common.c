@@ -128,8 +128,8 @@ int cli_parse_options(int argc, char **argv, const struct option *options,
 	int c, taken;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (c == CLI_OPT_HELP) {
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == CLI_OPT_HELP || c == 'h') {
 			fputs(usage, stdout);
 			exit(0);
 		}
@@ -150,8 +150,13 @@ static void print_diag(void *ctx, const char *text)
 	fputs(text, stderr);
 }
 
+/* Keys shorter than this are weak for HMAC-SHA256 (below 128 bits even
+ * when random): warned about, not refused. */
+#define KEY_WARN_BYTES 16
+
 /* The key's bytes: a key file's content without one trailing newline, or
- * $SCRUB_KEY. Returns 1 with a key, 0 without, -1 on error. */
+ * $SCRUB_KEY; never both (as in the Lambda: which one would win is not
+ * something to guess). Returns 1 with a key, 0 without, -1 on error. */
 static int load_key(const char *key_file, struct buf *key)
 {
 	const char *env = getenv("SCRUB_KEY");
@@ -159,6 +164,11 @@ static int load_key(const char *key_file, struct buf *key)
 	ssize_t n;
 	int fd;
 
+	if (key_file != NULL && env != NULL) {
+		cli_error("both SCRUB_KEY and --key-file give a key: use one "
+			  "(unset SCRUB_KEY, or drop --key-file)");
+		return -1;
+	}
 	if (key_file == NULL) {
 		if (env == NULL)
 			return 0;
@@ -197,42 +207,100 @@ static int load_key(const char *key_file, struct buf *key)
 	return 1;
 }
 
-scrub_program *cli_open_policy(const char *path, char **params,
-			       size_t nparams, const char *key_file)
+static void warn_short_key(const char *key_file, size_t len)
+{
+	if (len >= KEY_WARN_BYTES)
+		return;
+	fprintf(stderr, "%s: warning: the key (%s) is only %zu byte%s long: "
+		"use at least %d random bytes (e.g. openssl rand -hex 32)\n",
+		cli_prog, key_file ? "--key-file" : "SCRUB_KEY", len,
+		len == 1 ? "" : "s", KEY_WARN_BYTES);
+}
+
+/* The parameters the environment set (and no --param overrode), for the
+ * summary: "param rate=50 (from SCRUB_RATE)". One list per process, as
+ * each command opens one policy. */
+static char env_params[1024];
+
+static int param_given(const struct cli_policy_opts *o, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < o->nparams; i++)
+		if (strncmp(o->params[i], name, n) == 0 &&
+		    o->params[i][n] == '=')
+			return 1;
+	return 0;
+}
+
+static void note_env_params(const scrub_program *p,
+			    const struct cli_policy_opts *o)
+{
+	char name[128], var[128];
+	const char *value;
+	size_t used = 0;
+
+	env_params[0] = '\0';
+	for (size_t i = 0; scrub_program_param_env(p, i, name, var,
+						   sizeof var) == 0; i++) {
+		value = getenv(var);
+		if (value == NULL || param_given(o, name) ||
+		    used >= sizeof env_params)
+			continue;
+		used += (size_t)snprintf(env_params + used,
+					 sizeof env_params - used,
+					 "%sparam %s=%s (from %s)",
+					 used ? ", " : "", name, value, var);
+	}
+}
+
+/* --param NAME=VALUE, each in turn. 0, or -1 with `err` set. */
+static int bind_params(scrub_program *p, char **params, size_t nparams,
+		       char *err, size_t errlen)
+{
+	for (size_t i = 0; i < nparams; i++) {
+		char *eq = strchr(params[i], '=');
+		int rc;
+
+		if (eq == NULL) {
+			snprintf(err, errlen, "--param takes NAME=VALUE, "
+				 "not '%s'", params[i]);
+			return -1;
+		}
+		*eq = '\0';
+		rc = scrub_program_set_param(p, params[i], eq + 1, err,
+					     errlen);
+		*eq = '=';
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+scrub_program *cli_open_policy(const struct cli_policy_opts *o)
 {
 	scrub_program *p;
 	struct buf key;
 	char err[512];
 	int have_key;
 
-	if (scrub_program_open(path, &p, print_diag, NULL, err,
+	if (scrub_program_open(o->policy, &p, print_diag, NULL, err,
 			       sizeof err) != 0) {
 		cli_error("%s", err);
 		return NULL;
 	}
-	if (scrub_program_params_from_env(p, err, sizeof err) != 0)
+	if (scrub_program_params_from_env(p, err, sizeof err) != 0 ||
+	    bind_params(p, o->params, o->nparams, err, sizeof err) != 0)
 		goto fail;
-	for (size_t i = 0; i < nparams; i++) {
-		char *eq = strchr(params[i], '=');
-
-		if (eq == NULL) {
-			snprintf(err, sizeof err, "--param takes NAME=VALUE, "
-				 "not '%s'", params[i]);
-			goto fail;
-		}
-		*eq = '\0';
-		if (scrub_program_set_param(p, params[i], eq + 1, err,
-					    sizeof err) != 0) {
-			*eq = '=';
-			goto fail;
-		}
-		*eq = '=';
-	}
+	note_env_params(p, o);
 
 	buf_init(&key, 1u << 20);
-	have_key = load_key(key_file, &key);
-	if (have_key > 0)
+	have_key = load_key(o->key_file, &key);
+	if (have_key > 0) {
 		scrub_program_set_key(p, key.data, key.len);
+		if (!o->quiet && scrub_program_needs_key(p))
+			warn_short_key(o->key_file, key.len);
+	}
 	if (key.data)
 		sodium_memzero(key.data, key.cap);
 	buf_free(&key);
@@ -501,18 +569,30 @@ int ndjson_next(struct ndjson *r, const char **line, size_t *len,
 
 /* ---- output -------------------------------------------------------------- */
 
-static int open_output(struct output *o, const char *path, int flags)
+int output_open_fd(struct output *o, int fd, const char *name)
 {
 	memset(o, 0, sizeof *o);
-	o->name = path;
-	o->fd = strcmp(path, "-") == 0 ? 1
-		: open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
-	if (o->fd < 0)
-		return -1;
+	o->name = name;
+	o->fd = fd;
 	o->cap = 256 * 1024;
 	o->buf = scrub_malloc(o->cap);
 	if (o->buf == NULL) {
 		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static int open_output(struct output *o, const char *path, int flags)
+{
+	int fd = strcmp(path, "-") == 0 ? 1
+		 : open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (output_open_fd(o, fd, path) != 0) {
+		if (fd > 2)
+			close(fd);
 		return -1;
 	}
 	return 0;
@@ -639,6 +719,34 @@ static void print_counts(const char *what, uint64_t n,
 		fputc(')', stderr);
 }
 
+const char *cli_reject_message(const char *line, size_t len,
+			       const char *code, const char *msg, char *buf,
+			       size_t buflen)
+{
+	/* The parser stops at the first byte and says only "unexpected
+	 * character": a UTF-8 byte order mark deserves its name. */
+	if (strcmp(code, "invalid_json") != 0 || len < 3 ||
+	    memcmp(line, "\xef\xbb\xbf", 3) != 0)
+		return msg;
+	snprintf(buf, buflen, "byte order mark at the start of the line: "
+		 "JSON text must not begin with one (RFC 8259, section 8.1)");
+	return buf;
+}
+
+/* Every event read was invalid JSON: most likely a JSON document, not
+ * NDJSON (or a file of another kind altogether). */
+static void print_hint(const struct scrub_counters *c)
+{
+	if (c->events == 0 || c->nrejects != 1 ||
+	    c->rejects[0].count != c->events ||
+	    strcmp(c->rejects[0].name, "invalid_json") != 0)
+		return;
+	fprintf(stderr, "%s: hint: every event was invalid JSON: input must "
+		"be NDJSON, one event per line; convert a JSON file with "
+		"jq -c . FILE (an array of events: jq -c '.[]' FILE)\n",
+		cli_prog);
+}
+
 void cli_print_summary(const struct scrub_counters *c)
 {
 	fprintf(stderr, "%s: %llu read, %llu emitted", cli_prog,
@@ -646,5 +754,8 @@ void cli_print_summary(const struct scrub_counters *c)
 		(unsigned long long)c->emitted);
 	print_counts("dropped", c->dropped, c->drops, c->ndrops);
 	print_counts("rejected", c->rejected, c->rejects, c->nrejects);
+	if (env_params[0])
+		fprintf(stderr, "; %s", env_params);
 	fputc('\n', stderr);
+	print_hint(c);
 }

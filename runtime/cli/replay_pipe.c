@@ -327,7 +327,7 @@ static void scrub_line(struct worker *w, struct rp_chunk *c,
 	const struct rp_config *cfg = w->p->cfg;
 	const char *ev = c->in.data + l->off;
 	struct scrub_result r;
-	char msg[128];
+	char msg[256];
 	int win = 1;
 
 	if (l->kind == RL_REJECT) {
@@ -359,7 +359,8 @@ static void scrub_line(struct worker *w, struct rp_chunk *c,
 		l->name = r.reason;
 		return;
 	case SCRUB_REJECT:
-		reject(c, l, r.code, r.message);
+		reject(c, l, r.code, cli_reject_message(ev, l->len, r.code,
+			r.message, msg, sizeof msg));
 		l->rule = r.rule;
 		l->pfile = r.policy_file;
 		l->pline = r.policy_line;

@@ -13,6 +13,10 @@
 #   expected.err      optional: standard error
 #   expected.status   optional: the exit status (default 0)
 #
+# A case with a `cmd` file runs it instead (several runs, files of its
+# own: `sh ./cmd` in a scratch copy of the case, with $SCRUB the scrub
+# command and SCRUB_KEY set); its stdout, stderr and status are compared.
+#
 # UPDATE=1 rewrites the expected files from the actual ones (then review
 # the diff before committing).
 set -u
@@ -24,7 +28,14 @@ fail=0
 
 for dir in */; do
 	name=${dir%/}
-	(
+	if [ -f "$name/cmd" ]; then
+		cp -r "$name" "$tmp/$name.work"
+		status=0
+		(cd "$tmp/$name.work" && SCRUB_KEY=e2e-test-key \
+			SCRUB="${SCRUB_WRAP:-} $BUILD/scrub" sh ./cmd \
+			> "$tmp/$name.out" 2> "$tmp/$name.err") || status=$?
+		echo "$status" > "$tmp/$name.status"
+	else (
 		cd "$name" || exit 1
 		args=""
 		[ -f args ] && args=$(cat args)
@@ -37,7 +48,7 @@ for dir in */; do
 			--rejects "$tmp/$name.rejects" $args input.ndjson \
 			> "$tmp/$name.out" 2> "$tmp/$name.err" || status=$?
 		echo "$status" > "$tmp/$name.status"
-	)
+	) fi
 	expected_status=0
 	[ -f "$name/expected.status" ] && expected_status=$(cat "$name/expected.status")
 	if [ "${UPDATE:-0}" = 1 ]; then

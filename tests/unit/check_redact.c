@@ -193,7 +193,7 @@ static const struct {
 	const char *policy, *event, *message;
 } rejects[] = {
 	{ P("redact .a using email"), "{\"a\":[1]}",
-	  "redact: the value at .a is a array, not a string" },
+	  "redact: the value at .a is an array, not a string" },
 	{ P("round .a to 1"), "{\"a\":\"abc\"}",
 	  "round: the value at .a is not a number" },
 	{ P("round .a to 1"), "{\"a\":1e40}",
