@@ -192,8 +192,9 @@ void vm_disasm(const struct vm_program *p, struct buf *out)
 		     p->params[i].name);
 		put_const(p, p->params[i].konst, out);
 		if (p->params[i].flags & VM_PARAM_RANGE)
-			putf(out, " (%g..%g)", p->params[i].min,
-			     p->params[i].max);
+			putf(out, " (%g..%g%s)", p->params[i].min,
+			     p->params[i].max, p->params[i].flags &
+			     VM_PARAM_CENTS ? " in hundredths" : "");
 		buf_putc(out, '\n');
 	}
 	buf_puts(out, "\n  pc  line  instruction\n");

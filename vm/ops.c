@@ -188,21 +188,70 @@ int vm_op_set(struct vm_exec *ex, const unsigned char *ops)
 	return 0;
 }
 
+static int is_container(enum json_type t)
+{
+	return t == JSON_OBJECT || t == JSON_ARRAY;
+}
+
+/* Replace every string, number and boolean below `top` by constant c,
+ * at any depth; objects, arrays, keys and nulls stay. A value that c
+ * replaced is not looked into (c may be an object). */
+static int replace_below(struct vm_exec *ex, json_ref top,
+			 const struct vm_const *c)
+{
+	struct json_doc *d = &ex->doc;
+	json_ref n = json_first(d, top);
+
+	while (n) {
+		enum json_type t = json_type_of(d, n);
+
+		if (vm_charge(ex, 1) != 0)
+			return -1;
+		if (is_container(t) && json_first(d, n)) {
+			n = json_first(d, n);
+			continue;
+		}
+		if (!is_container(t) && t != JSON_NULL) {
+			if (set_const(ex, n, c) != 0)
+				return -1;
+			vm_changed(ex, OP_REPLACE, n, 0);
+		}
+		while (n != top && json_next(d, n) == 0)
+			n = d->nodes[n].parent;
+		n = n == top ? 0 : json_next(d, n);
+	}
+	return 0;
+}
+
 int vm_op_replace(struct vm_exec *ex, const unsigned char *ops)
 {
 	const struct vm_path *path = &ex->p->paths[OPERAND(ops, 0)];
 	const struct vm_const *c = &ex->p->consts[OPERAND(ops, 1)];
+	enum vm_seg_kind last = path->nsegs ? path->segs[path->nsegs - 1].kind
+					    : VM_SEG_KEY;
 	uint32_t first, count;
 
 	if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
 		return -1;
 	for (uint32_t i = 0; i < count; i++) {
 		json_ref r = ex->set[first + i];
+		enum json_type t = json_type_of(&ex->doc, r);
 
 		if (ex->doc.nodes[r].parent == 0 && r != ex->doc.root)
 			continue;	/* inside something already replaced */
-		if (json_type_of(&ex->doc, r) == JSON_NULL)
+		if (t == JSON_NULL)
 			continue;
+		/* Through a wildcard the scalars are replaced, not what
+		 * holds them: `.**` reaches those below by itself, `.*` and
+		 * `[*]` through the objects and arrays they find. */
+		if (is_container(t) && last == VM_SEG_DEEP)
+			continue;
+		if (is_container(t) && (last == VM_SEG_MEMBERS ||
+					last == VM_SEG_ELEMENTS)) {
+			if (replace_below(ex, r, c) != 0)
+				return -1;
+			continue;
+		}
 		if (set_const(ex, r, c) != 0)
 			return -1;
 		vm_changed(ex, OP_REPLACE, r, 0);
@@ -212,22 +261,49 @@ int vm_op_replace(struct vm_exec *ex, const unsigned char *ops)
 
 /* ---- removing values ----------------------------------------------------- */
 
+/* Is `r` still in the event: do its parents lead to the root? Removing
+ * a value leaves its own children pointing at it. */
+static int attached(struct vm_exec *ex, json_ref r, int *ok)
+{
+	const struct json_doc *d = &ex->doc;
+	uint32_t steps = 0;
+
+	while (r != d->root && r != 0) {
+		r = d->nodes[r].parent;
+		steps++;
+	}
+	*ok = vm_charge(ex, 1 + steps / 64) == 0;
+	return r == d->root;
+}
+
 int vm_op_delete(struct vm_exec *ex, const unsigned char *ops)
 {
-	const struct vm_path *path = &ex->p->paths[OPERAND(ops, 0)];
-	uint32_t first, count;
+	const struct vm_const *list = &ex->p->consts[OPERAND(ops, 0)];
+	uint32_t base = ex->set_len, first, count;
+	int ok = 1;
 
-	if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
-		return -1;
-	for (uint32_t i = 0; i < count; i++) {
-		json_ref r = ex->set[first + i];
+	/* Every path is resolved against the event as the statement found
+	 * it, and only then is anything removed: `delete .i[0], .i[1]`
+	 * removes the first two elements, as jq's del(.[0], .[1]) does. */
+	for (uint32_t i = 0; i < list->count; i++) {
+		const struct vm_path *path =
+			&ex->p->paths[vm_u32(list->items + 4 * i)];
 
-		if (r == ex->doc.root)
+		if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
+			return -1;
+	}
+	for (uint32_t i = base; i < ex->set_len && ok; i++) {
+		json_ref r = ex->set[i];
+
+		/* The root stays (drop removes events); a value inside
+		 * one already removed, or named twice, goes once. */
+		if (r == ex->doc.root || !attached(ex, r, &ok))
 			continue;
 		vm_changed(ex, OP_DELETE, r, 1);
 		json_remove(&ex->doc, r);
 	}
-	return 0;
+	ex->set_len = base;
+	return ok ? 0 : -1;
 }
 
 int vm_op_move(struct vm_exec *ex, const unsigned char *ops, int keep)
@@ -269,8 +345,16 @@ int vm_op_move(struct vm_exec *ex, const unsigned char *ops, int keep)
 
 	if (last_target(ex, dst, parent, &to) != 0)
 		return -1;
-	if (to == 0)
+	if (to == 0 || to == from)
 		return 0;
+	/* Indexes from both ends can meet where the compiler could not
+	 * tell: a value cannot be put inside itself. */
+	for (json_ref up = d->nodes[to].parent; up; up = d->nodes[up].parent)
+		if (up == from)
+			return vm_reject(ex, VM_R_TYPE, "%s: destination %s "
+					 "is inside the source value",
+					 keep ? "copy" : "rename",
+					 vm_path_name(ex, dst));
 	if (json_set_copy(d, to, from) != 0)
 		return vm_doc_failed(ex);
 	vm_changed(ex, op, to, 0);
