@@ -261,26 +261,26 @@ int vm_op_replace(struct vm_exec *ex, const unsigned char *ops)
 
 /* ---- removing values ----------------------------------------------------- */
 
-/* Is `r` still in the event: do its parents lead to the root? Removing
- * a value leaves its own children pointing at it. */
-static int attached(struct vm_exec *ex, json_ref r, int *ok)
+/* Marks for DELETE: named by one of its paths, then chosen to go. */
+enum { DEL_NONE, DEL_NAMED, DEL_TAKEN };
+
+/* Is a parent of `r` named by the delete: does r go with it? */
+static int inside_named(struct vm_exec *ex, json_ref r)
 {
 	const struct json_doc *d = &ex->doc;
 	uint32_t steps = 0;
 
-	while (r != d->root && r != 0) {
-		r = d->nodes[r].parent;
-		steps++;
-	}
-	*ok = vm_charge(ex, 1 + steps / 64) == 0;
-	return r == d->root;
+	for (r = d->nodes[r].parent; r; r = d->nodes[r].parent, steps++)
+		if (ex->marks[r] != DEL_NONE)
+			break;
+	return (vm_charge(ex, 1 + steps / 64) != 0) ? -1 : r != 0;
 }
 
 int vm_op_delete(struct vm_exec *ex, const unsigned char *ops)
 {
 	const struct vm_const *list = &ex->p->consts[OPERAND(ops, 0)];
-	uint32_t base = ex->set_len, first, count;
-	int ok = 1;
+	struct json_doc *d = &ex->doc;
+	uint32_t base = ex->set_len, first, count, n = base;
 
 	/* Every path is resolved against the event as the statement found
 	 * it, and only then is anything removed: `delete .i[0], .i[1]`
@@ -292,18 +292,34 @@ int vm_op_delete(struct vm_exec *ex, const unsigned char *ops)
 		if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
 			return -1;
 	}
-	for (uint32_t i = base; i < ex->set_len && ok; i++) {
+	if (json_complete_all(d) != 0)
+		return vm_doc_failed(ex);
+	memset(ex->marks, DEL_NONE, d->count);
+	for (uint32_t i = base; i < ex->set_len; i++)
+		if (ex->set[i] != d->root)
+			ex->marks[ex->set[i]] = DEL_NAMED;
+	/* A value named twice, or inside another named one, goes once;
+	 * the root stays (drop removes events). Each is reported where it
+	 * was before any went. */
+	for (uint32_t i = base; i < ex->set_len; i++) {
 		json_ref r = ex->set[i];
+		int in;
 
-		/* The root stays (drop removes events); a value inside
-		 * one already removed, or named twice, goes once. */
-		if (r == ex->doc.root || !attached(ex, r, &ok))
+		if (r == d->root || ex->marks[r] == DEL_TAKEN)
 			continue;
+		in = inside_named(ex, r);
+		if (in < 0)
+			return -1;
+		if (in)
+			continue;
+		ex->marks[r] = DEL_TAKEN;
 		vm_changed(ex, OP_DELETE, r, 1);
-		json_remove(&ex->doc, r);
+		ex->set[n++] = r;
 	}
+	for (uint32_t i = base; i < n; i++)
+		json_remove(d, ex->set[i]);
 	ex->set_len = base;
-	return ok ? 0 : -1;
+	return 0;
 }
 
 int vm_op_move(struct vm_exec *ex, const unsigned char *ops, int keep)
