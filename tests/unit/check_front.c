@@ -199,6 +199,20 @@ static const struct {
 	  "source" },
 	{ "policy \"p\"\ndrop when .a in []", "2:17: 'in' needs at least one "
 	  "value" },
+	/* Bug: a copy into its own source wrote a spurious null. */
+	{ "policy \"p\"\ncopy .a to .a.b", "2:12: cannot copy a value "
+	  "inside itself" },
+	{ "policy \"p\"\ncopy .a[0] to .a[0]", "2:15: cannot copy a value "
+	  "onto itself" },
+	/* Bug: a rate with more decimals was cut short without a word. */
+	{ "policy \"p\"\nsample 33.333% by .id", "2:8: sample rate 33.333% "
+	  "has more than two decimals" },
+	{ "policy \"p\"\nparam r = 3.851\nsample $r% by .id", "2:11: "
+	  "sample rate 3.851 has more than two decimals" },
+	/* Bug: SCRUB_RATE set both $rate and $Rate. */
+	{ "policy \"p\"\nparam rate = 1\nparam Rate = 2", "3:7: parameter "
+	  "'Rate' differs from 'rate' (line 2) only in case; SCRUB_RATE "
+	  "would set both" },
 	/* Bug: a header that did not parse was also "missing". */
 	{ "policy x\nset .x = 1", "1:8: expected a string before 'x'" },
 	/* Bug: an unclosed rule lost every statement, the header too. */
