@@ -283,12 +283,13 @@ void dsl_lex_digit_name(struct dsl_parser *ps, const char *text,
 	at.end = start + (uint32_t)len;
 	d = dsl_lex_error(ps, at, "a name in a path cannot start with a "
 			  "digit");
+	/* The index follows the path before the dot, or the root: `.[0]`. */
 	if (digits)
 		dsl_diag_hint(ps->ctx, d, "did you mean '%.*s[%.*s]' (an "
 			      "index) or '%.*s\"%.*s\"' (a name)?",
-			      (int)(dot - 1), text, (int)(len - dot),
-			      text + dot, (int)dot, text, (int)(len - dot),
-			      text + dot);
+			      (int)(dot > 1 ? dot - 1 : dot), text,
+			      (int)(len - dot), text + dot, (int)dot, text,
+			      (int)(len - dot), text + dot);
 	else
 		dsl_diag_hint(ps->ctx, d, "quote it: did you mean "
 			      "'%.*s\"%.*s\"'?", (int)dot, text,

@@ -45,9 +45,9 @@ struct dsl_parser {
 	jmp_buf fatal;		/* the lexer's way out of a fatal error */
 
 	/* For messages that depend on what came before the offending
-	 * token: the last three tokens the parser read, newest first. */
-	int tok[3];
-	struct dsl_loc tok_loc[3];
+	 * token: the last four tokens the parser read, newest first. */
+	int tok[4];
+	struct dsl_loc tok_loc[4];
 	struct dsl_open open[DSL_MAX_OPEN];
 	unsigned depth;		/* brackets open, remembered or not */
 	int closed_after_error;	/* the last closer matched such a bracket */

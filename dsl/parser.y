@@ -49,10 +49,8 @@ int dsl_lxlex(DSL_YYSTYPE *lval, DSL_YYLTYPE *lloc, void *scanner);
  * still open, whether a `policy` header was begun. */
 static void track(struct dsl_parser *ps, int t, struct dsl_loc loc)
 {
-	ps->tok[2] = ps->tok[1];
-	ps->tok_loc[2] = ps->tok_loc[1];
-	ps->tok[1] = ps->tok[0];
-	ps->tok_loc[1] = ps->tok_loc[0];
+	memmove(ps->tok + 1, ps->tok, 3 * sizeof *ps->tok);
+	memmove(ps->tok_loc + 1, ps->tok_loc, 3 * sizeof *ps->tok_loc);
 	ps->tok[0] = t;
 	ps->tok_loc[0] = loc;
 	if (t == POLICY && ps->out)
@@ -827,8 +825,12 @@ static int explain_by_context(struct dsl_parser *ps, yysymbol_kind_t tok,
 			dsl_diag_hint(ps->ctx, d, "did you mean 'keep %s'?",
 				      near);
 		return 1;
+	case '}':
 	case '{':
-		if (ps->tok[2] != ON)
+		/* `on { ... }`, or `on {}` read as an empty pattern. */
+		if (ps->tok[1] == '}' && ps->tok[2] == '{' && ps->tok[3] == ON)
+			prev = ps->tok_loc[2];
+		else if (ps->tok[1] != '{' || ps->tok[2] != ON)
 			break;
 		d = error_at(ps, prev, "expected a condition after 'on'");
 		dsl_diag_hint(ps->ctx, d, "a rule that always runs is written "

@@ -236,6 +236,7 @@ static const struct {
 	  "or 'reject' after 'else'" },
 	{ "policy \"p\"\non { set .x = 1 }", "2:4: expected a condition after "
 	  "'on'" },
+	{ "policy \"p\"\non {}", "2:4: expected a condition after 'on'" },
 };
 
 START_TEST(test_errors)
