@@ -292,6 +292,16 @@ int vm_op_delete(struct vm_exec *ex, const unsigned char *ops)
 		if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
 			return -1;
 	}
+	/* Nothing found, or one value: no marks needed (and an event
+	 * parsed lazily stays so when nothing is removed). */
+	if (ex->set_len - base <= 1) {
+		if (ex->set_len > base && ex->set[base] != d->root) {
+			vm_changed(ex, OP_DELETE, ex->set[base], 1);
+			json_remove(d, ex->set[base]);
+		}
+		ex->set_len = base;
+		return 0;
+	}
 	if (json_complete_all(d) != 0)
 		return vm_doc_failed(ex);
 	memset(ex->marks, DEL_NONE, d->count);
