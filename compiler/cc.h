@@ -94,6 +94,10 @@ void cc_lower(struct cc *c);
 void cc_warn(struct cc *c);
 void cc_warn_matches(struct cc *c);
 
+/* Does a field name say it holds IP addresses (ip, client_ip,
+ * sourceIPAddress...)? The rule of the truncate-ip warning (warn.c). */
+int cc_ip_field_name(const char *name, size_t len);
+
 /* Could the literal `v` pass `m`, one element of an event pattern
  * field's list of matchers? 0 no, 1 yes, 2 maybe (warn_match.c). */
 int cc_matcher_passes(const struct dsl_json *v, const struct dsl_json *m);

@@ -2,16 +2,19 @@
  * through that the policy still cannot mean. Each error points at the
  * smallest span that explains it; checking goes on after an error so one
  * run reports them all. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "../vm/alloc.h"
 #include "../vm/detect.h"
+#include "../vm/program.h"
 #include "../vm/runtime_names.h"
 #include "cc.h"
 
@@ -81,6 +84,35 @@ static int valid_param_name(const char *s)
 	return 1;
 }
 
+/* Hosts without a command line set parameter NAME from SCRUB_<NAME in
+ * upper case>: two names that differ only in case would share one. */
+static int case_clash(struct cc *c, const struct dsl_stmt *s)
+{
+	char where[160], env[80];
+	unsigned line, col;
+	size_t i, k;
+
+	for (i = 0; i < c->nparams; i++)
+		if (strcasecmp(c->params[i].decl->name, s->name) == 0)
+			break;
+	if (i == c->nparams)
+		return 0;
+	dsl_line_col(c->ctx, c->params[i].decl->name_span.file,
+		     c->params[i].decl->name_span.start, &line, &col);
+	if (c->params[i].decl->name_span.file == s->name_span.file)
+		snprintf(where, sizeof where, "line %u", line);
+	else
+		snprintf(where, sizeof where, "%s:%u", c->ctx->sources[
+			 c->params[i].decl->name_span.file].name, line);
+	for (k = 0; s->name[k] && k + 1 < sizeof env; k++)
+		env[k] = (char)toupper((unsigned char)s->name[k]);
+	env[k] = '\0';
+	err(c, s->name_span, "duplicate-param", "parameter '%s' differs from "
+	    "'%s' (%s) only in case; SCRUB_%s would set both", s->name,
+	    c->params[i].decl->name, where, env);
+	return 1;
+}
+
 static void collect_params(struct cc *c)
 {
 	for (size_t i = 0; i < c->stmts.n; i++) {
@@ -106,13 +138,12 @@ static void collect_params(struct cc *c)
 			continue;
 		}
 		if (cc_find_param(c, s->name)) {
-			struct dsl_diag *d = err(c, s->name_span,
-						 "duplicate-param",
-						 "parameter '%s' is declared "
-						 "twice", s->name);
-			(void)d;
+			err(c, s->name_span, "duplicate-param", "parameter "
+			    "'%s' is declared twice", s->name);
 			continue;
 		}
+		if (case_clash(c, s))
+			continue;
 		grown = scrub_realloc(c->params,
 				      (c->nparams + 1) * sizeof *grown);
 		if (grown == NULL) {
@@ -732,12 +763,19 @@ static void check_rate(struct cc *c, const struct dsl_stmt *s)
 		if (!(v >= 0 && v <= 100))
 			err(c, p->decl->value->span, "range", "sample rate %s "
 			    "is outside 0..100", p->decl->value->text);
+		else if (!vm_number_cents(p->decl->value->text,
+					  p->decl->value->len))
+			err(c, p->decl->value->span, "range", "sample rate %s "
+			    "has more than two decimals", p->decl->value->text);
 		return;
 	}
 	v = strtod(r->json->text, NULL);
 	if (!(v >= 0 && v <= 100))
 		err(c, r->span, "range", "sample rate %s%% is outside 0..100",
 		    r->json->text);
+	else if (!vm_number_cents(r->json->text, r->json->len))
+		err(c, r->span, "range", "sample rate %s%% has more than two "
+		    "decimals", r->json->text);
 }
 
 static void add_rule_name(struct cc *c, const struct dsl_stmt *s)
@@ -768,6 +806,40 @@ static void check_paths(struct cc *c, const struct dsl_stmt *s)
 {
 	for (size_t i = 0; i < s->paths.n; i++)
 		check_path(c, s->paths.items[i]);
+}
+
+/* Do the first n segments of a and b name the same place as written
+ * (an index counted from the end may still meet one from the start:
+ * the VM checks that when it runs)? */
+static int same_segs(const struct dsl_path *a, const struct dsl_path *b,
+		     size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct dsl_seg *x = &a->segs[i], *y = &b->segs[i];
+
+		if (x->kind != y->kind || x->len != y->len ||
+		    x->index != y->index ||
+		    (x->kind == SEG_KEY && memcmp(x->name, y->name,
+						  x->len) != 0))
+			return 0;
+	}
+	return 1;
+}
+
+/* rename and copy: the destination cannot be inside the source (the
+ * value would have to contain itself), and a copy onto its own source
+ * does nothing. */
+static void check_move(struct cc *c, const struct dsl_stmt *s)
+{
+	const struct dsl_path *from = s->paths.items[0], *to = s->dest;
+
+	if (from->n == 0 || from->n > to->n || !same_segs(from, to, from->n))
+		return;
+	if (from->n < to->n)
+		err(c, to->span, "path", "cannot %s a value inside itself",
+		    s->kind == ST_RENAME ? "move" : "copy");
+	else if (s->kind == ST_COPY)
+		err(c, to->span, "path", "cannot copy a value onto itself");
 }
 
 static void check_stmt(struct cc *c, const struct dsl_stmt *s, int top)
@@ -824,30 +896,12 @@ static void check_stmt(struct cc *c, const struct dsl_stmt *s, int top)
 				    "whole event: use drop");
 		break;
 	case ST_RENAME:
-	case ST_COPY: {
-		const struct dsl_path *from = s->paths.items[0];
-
-		check_target(c, from, dsl_stmt_keyword(s->kind), 1);
+	case ST_COPY:
+		check_target(c, s->paths.items[0], dsl_stmt_keyword(s->kind),
+			     1);
 		check_target(c, s->dest, dsl_stmt_keyword(s->kind), 1);
-		if (s->kind == ST_RENAME && from->n <= s->dest->n &&
-		    from->n > 0) {
-			size_t i = 0;
-
-			while (i < from->n && from->segs[i].kind ==
-			       s->dest->segs[i].kind &&
-			       from->segs[i].len == s->dest->segs[i].len &&
-			       from->segs[i].index == s->dest->segs[i].index &&
-			       (from->segs[i].kind != SEG_KEY ||
-				memcmp(from->segs[i].name,
-				       s->dest->segs[i].name,
-				       from->segs[i].len) == 0))
-				i++;
-			if (i == from->n && from->n < s->dest->n)
-				err(c, s->dest->span, "path", "cannot move a "
-				    "value inside itself");
-		}
+		check_move(c, s);
 		break;
-	}
 	case ST_KEEP:
 		check_paths(c, s);
 		break;

@@ -65,6 +65,8 @@ static void include(struct cc *c, const struct dsl_stmt *s,
 	idx = dsl_load_file(c->ctx, full);
 	if (idx < 0)
 		goto out;
+	/* Its diagnostics say where it was included from, as gcc's do. */
+	c->ctx->sources[idx].included_from = s->kw;
 	dsl_parse(c->ctx, &c->arena, (uint32_t)idx, &f);
 	if (f != NULL && !c->arena.failed) {
 		link.real = real;
@@ -99,7 +101,7 @@ static void splice(struct cc *c, const struct dsl_file *f,
 	}
 }
 
-static void find_policy_header(struct cc *c, uint32_t main_file)
+static void find_policy_header(struct cc *c, const struct dsl_file *main)
 {
 	for (size_t i = 0; i < c->stmts.n; i++) {
 		const struct dsl_stmt *s = c->stmts.items[i];
@@ -115,10 +117,11 @@ static void find_policy_header(struct cc *c, uint32_t main_file)
 		dsl_diag(c->ctx, DSL_NOTE, c->policy->kw, "policy",
 			 "the first is here");
 	}
-	if (c->policy == NULL)
-		dsl_diag(c->ctx, DSL_ERROR, (struct dsl_span){ main_file, 0, 0 },
-			 "policy", "missing 'policy \"NAME\"' header");
-	else if (c->policy->name[0] == '\0')
+	/* A header that did not parse has its own error already. */
+	if (c->policy == NULL && !main->saw_policy)
+		dsl_diag(c->ctx, DSL_ERROR, (struct dsl_span){ main->source,
+			 0, 0 }, "policy", "missing 'policy \"NAME\"' header");
+	else if (c->policy != NULL && c->policy->name[0] == '\0')
 		dsl_diag(c->ctx, DSL_ERROR, c->policy->name_span, "policy",
 			 "the policy name cannot be empty");
 }
@@ -182,7 +185,7 @@ static int front(struct cc *c, struct dsl_ctx *ctx, int idx,
 			   : ctx->sources[idx].name;
 		top.up = NULL;
 		splice(c, f, &top, 0);
-		find_policy_header(c, (uint32_t)idx);
+		find_policy_header(c, f);
 		cc_check(c);
 		/* Warnings are about a policy that means something: only
 		 * once it has no errors. */

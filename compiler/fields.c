@@ -703,6 +703,12 @@ static void path_op(struct fx *x, struct cc_field *v,
 		note(x, v, s, k, "delete");
 		return;
 	case ST_REPLACE:
+		/* A constant through a wildcard replaces the scalars at
+		 * any depth below what it reaches: the field itself. */
+		if (!find_opt(s, OPT_MATCHING) && wildcard_end(p)) {
+			value_op(x, v, s, p, k);
+			return;
+		}
 		if (!find_opt(s, OPT_MATCHING) && !reaches(p, v)) {
 			become(v, to_redacted, k);
 			note(x, v, s, k, "replaced with what is around it");

@@ -264,7 +264,8 @@ static void truncate_ip(struct lower *l, const struct dsl_stmt *s,
 	      v6 ? (uint32_t)strtoul(v6->text, NULL, 10) : VM_NONE, e);
 }
 
-/* Emit one action instruction per path of the statement. */
+/* Emit one action instruction per path of the statement (delete and
+ * keep take them all in one). */
 static void action(struct lower *l, const struct dsl_stmt *s)
 {
 	struct cc_emit *em = &l->c->emit;
@@ -277,9 +278,6 @@ static void action(struct lower *l, const struct dsl_stmt *s)
 		switch (s->kind) {
 		case ST_SET:
 			cc_op(em, OP_SET, p, value(l, s->value));
-			break;
-		case ST_DELETE:
-			cc_op(em, OP_DELETE, p);
 			break;
 		case ST_RENAME:
 		case ST_COPY:
@@ -405,6 +403,11 @@ static int stmt(struct lower *l, const struct dsl_stmt *s)
 	case ST_KEEP:
 		cc_op(em, OP_KEEP, path_list(l, &s->paths));
 		return 0;
+	case ST_DELETE:
+		/* One instruction for all paths: each is resolved before
+		 * any value is removed. */
+		cc_op(em, OP_DELETE, path_list(l, &s->paths));
+		return 0;
 	default:
 		action(l, s);
 		return 0;
@@ -463,7 +466,7 @@ static void emit_params(struct cc *c)
 				    strlen(p->decl->name));
 		e->value = p->konst;
 		if (p->is_rate) {
-			e->flags = VM_PARAM_RANGE;
+			e->flags = VM_PARAM_RANGE | VM_PARAM_CENTS;
 			e->min = 0;
 			e->max = 100;
 		}

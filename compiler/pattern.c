@@ -67,21 +67,25 @@ struct pb {				/* building and lowering state */
 	int bad;
 };
 
-static void perr(struct pb *b, struct dsl_span at, const char *fmt, ...)
+/* Report an error in a pattern; the diagnostic is returned for a hint
+ * (NULL when quiet, past the error cap or out of memory). */
+static struct dsl_diag *perr(struct pb *b, struct dsl_span at,
+			     const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void perr(struct pb *b, struct dsl_span at, const char *fmt, ...)
+static struct dsl_diag *perr(struct pb *b, struct dsl_span at,
+			     const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
 
 	b->bad = 1;
 	if (b->quiet)
-		return;
+		return NULL;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	dsl_diag(b->c->ctx, DSL_ERROR, at, "pattern", "%s", msg);
+	return dsl_diag(b->c->ctx, DSL_ERROR, at, "pattern", "%s", msg);
 }
 
 static int is_string(const struct dsl_json *j, const char *s)
@@ -460,6 +464,8 @@ static int check_affix(struct pb *b, const struct dsl_json *v)
 static int check_matcher(struct pb *b, const struct dsl_json *el)
 {
 	const struct dsl_json *op;
+	const char *near;
+	struct dsl_diag *d;
 
 	if (el->kind == DJ_ARRAY) {
 		perr(b, el->span, "a pattern value cannot be an array inside "
@@ -500,8 +506,11 @@ static int check_matcher(struct pb *b, const struct dsl_json *el)
 	}
 	if (key_is(op, "cidr"))
 		return check_cidr(b, op);
-	perr(b, op->key_span, "unknown pattern operator '%.*s'",
-	     (int)op->keylen, op->key);
+	near = dsl_nearest(op->key, op->keylen, operators);
+	d = perr(b, op->key_span, "unknown pattern operator '%.*s'",
+		 (int)op->keylen, op->key);
+	if (near)
+		dsl_diag_hint(b->c->ctx, d, "did you mean '%s'?", near);
 	return -1;
 }
 

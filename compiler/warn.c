@@ -12,7 +12,9 @@
  *   undone          an action whose result a later delete, keep or
  *                   overwrite throws away before anything reads it;
  *   unknown-path    with schemas: a path no event of theirs has;
- *   unknown-field   without: a top-level name no EventBridge event has.
+ *   unknown-field   without: a top-level name no EventBridge event has;
+ *   truncate-ip     `truncate ... to N` (characters) on a field whose
+ *                   name says it holds IP addresses: `to /N` was meant.
  *
  * A removal only counts for a later statement when it runs whenever that
  * statement runs: it sits outside every conditional rule the later one is
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../vm/alloc.h"
 #include "cc.h"
@@ -589,6 +592,120 @@ static void find_unknown(struct warn *w)
 	}
 }
 
+/* ---- IP addresses cut as text ------------------------------------------- */
+
+static int is_upper(char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static int is_lower(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+/* Does `ip` start a word of name[0..n) at i: the start, after a
+ * character that is not a letter, or a capital after a small letter
+ * (clientIp, sourceIPAddress)? */
+static int word_starts(const char *name, size_t i)
+{
+	return i == 0 || !(is_lower(name[i - 1]) || is_upper(name[i - 1])) ||
+	       (is_lower(name[i - 1]) && is_upper(name[i]));
+}
+
+/* Does a word end at i: the end, a character that is not a letter, or
+ * a capital after a small letter or digit (ipAddress, IPv4Address)? */
+static int word_ends(const char *name, size_t n, size_t i)
+{
+	return i == n || !(is_lower(name[i]) || is_upper(name[i])) ||
+	       (is_upper(name[i]) && !is_upper(name[i - 1]));
+}
+
+/* A name that says it holds IP addresses: the word "ip", alone or
+ * followed by v4, v6, s, addr, address or addresses, in any case, where
+ * words are split at '_', '-', '.', digits and camelCase humps: ip,
+ * client_ip, ipAddress, sourceIPAddress, IPv6, ip-addresses. Not zip,
+ * VIP, tip or clientip (no word starts at its "ip"). */
+int cc_ip_field_name(const char *name, size_t n)
+{
+	static const char *const tails[] = { "addresses", "address", "addr",
+					     "v4", "v6", "s", "", NULL };
+
+	for (size_t i = 0; i + 2 <= n; i++) {
+		if ((name[i] | 0x20) != 'i' || (name[i + 1] | 0x20) != 'p' ||
+		    !word_starts(name, i))
+			continue;
+		for (size_t t = 0; tails[t]; t++) {
+			size_t k = strlen(tails[t]), end = i + 2 + k;
+
+			if (end <= n && strncasecmp(name + i + 2, tails[t],
+						    k) == 0 &&
+			    word_ends(name, n, end))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* The name a path ends in, indexes and [*] aside; none when it ends in
+ * .* or .** (those name no field). */
+static const struct dsl_seg *last_name(const struct dsl_path *p)
+{
+	for (size_t i = p->n; i-- > 0;) {
+		if (p->segs[i].kind == SEG_KEY)
+			return &p->segs[i];
+		if (p->segs[i].kind != SEG_INDEX &&
+		    p->segs[i].kind != SEG_ELEMENTS)
+			return NULL;
+	}
+	return NULL;
+}
+
+static void warn_truncate_ip(struct warn *w, const struct dsl_path *p,
+			     const struct dsl_opt *o)
+{
+	char path[128];
+	long n = strtol(o->value->text, NULL, 10);
+	struct dsl_diag *d;
+
+	path_text(p, path, sizeof path);
+	/* The longest IPv4 text is 15 characters, IPv6 45. */
+	d = dsl_diag(w->c->ctx, DSL_WARNING, p->span, "truncate-ip",
+		     "'to %ld' keeps the first %ld characters of %s, an IP "
+		     "address field: %s", n, n, path, n >= 45
+		     ? "every address passes unchanged" : n >= 15
+		     ? "an IPv4 address passes unchanged"
+		     : "an address is cut short, not reduced to its network");
+	if (n <= 32)
+		dsl_diag_hint(w->c->ctx, d, "did you mean 'to /%ld' (zero the "
+			      "host bits)?", n);
+	else if (n <= 128)
+		dsl_diag_hint(w->c->ctx, d, "did you mean 'to /24, /%ld' (IPv4, "
+			      "then IPv6 prefix)?", n);
+	else
+		dsl_diag_hint(w->c->ctx, d, "a network prefix is 'to /24' "
+			      "(IPv4) or 'to /24, /48' (IPv4, IPv6)");
+}
+
+static void find_truncate_ip(struct warn *w)
+{
+	for (size_t k = 0; k < w->n; k++) {
+		const struct use *u = &w->uses[k];
+		const struct dsl_seg *name;
+		const struct dsl_opt *o = NULL;
+
+		if (u->s->kind != ST_TRUNCATE || u->path == NULL)
+			continue;
+		for (size_t i = 0; i < u->s->opts.n; i++)
+			if (((const struct dsl_opt *)u->s->opts.items[i])
+			    ->kind == OPT_TO_NUMBER)
+				o = u->s->opts.items[i];
+		name = last_name(u->path);
+		if (o && name && cc_ip_field_name(name->name, name->len))
+			warn_truncate_ip(w, u->path, o);
+	}
+}
+
 /* ---- order --------------------------------------------------------------- */
 
 static int before(const struct dsl_diag *a, const struct dsl_diag *b)
@@ -636,6 +753,7 @@ void cc_warn(struct cc *c)
 		find_unknown(&w);
 		find_gone(&w);
 		find_undone(&w);
+		find_truncate_ip(&w);
 		cc_warn_matches(c);
 	}
 	free(w.uses);

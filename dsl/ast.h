@@ -198,6 +198,8 @@ struct dsl_stmt {
 struct dsl_file {
 	uint32_t source;
 	struct dsl_list stmts;	/* of struct dsl_stmt */
+	int saw_policy;		/* a `policy` keyword was read, even one
+				 * whose statement did not parse */
 };
 
 /* Parse source `file` of the context into `*out` (arena-allocated).

@@ -56,6 +56,12 @@ int dsl_add_source(struct dsl_ctx *c, const char *name, const char *text,
 {
 	struct dsl_source *grown, *s;
 
+	/* A byte order mark says nothing in UTF-8: skip it, or it would
+	 * read as a stray character. */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	if (len > UINT32_MAX / 2) {
 		dsl_diag(c, DSL_ERROR, (struct dsl_span){ 0, 0, 0 }, "io",
 			 "%s: file too large", name);
@@ -72,6 +78,7 @@ int dsl_add_source(struct dsl_ctx *c, const char *name, const char *text,
 	s->name = scrub_strndup(name, strlen(name));
 	s->text = scrub_strndup(text, len);
 	s->len = len;
+	s->included_from = (struct dsl_span){ UINT32_MAX, 0, 0 };
 	if (s->name == NULL || s->text == NULL || index_lines(s) != 0) {
 		free(s->name);
 		free(s->text);
@@ -270,6 +277,46 @@ static void render_excerpt(const struct dsl_source *s, struct dsl_span sp,
 	buf_putc(out, '\n');
 }
 
+/* "In file included from A:2,\n                 from B:5:\n": the
+ * includes that led to `file`, innermost first, as gcc prints them. */
+static void include_trail(const struct dsl_ctx *c, uint32_t file,
+			  struct buf *out)
+{
+	struct dsl_span at = c->sources[file].included_from;
+	const char *lead = "In file included from ";
+	char line[32];
+	unsigned l, col;
+
+	/* Includes nest at most a few levels; the cap only guards the
+	 * loop against a corrupt chain. */
+	for (size_t hops = 0; at.file < c->nsources && hops < c->nsources;
+	     hops++) {
+		struct dsl_span up = c->sources[at.file].included_from;
+
+		dsl_line_col(c, at.file, at.start, &l, &col);
+		buf_puts(out, lead);
+		buf_puts(out, c->sources[at.file].name);
+		snprintf(line, sizeof line, ":%u%c\n", l,
+			 up.file < c->nsources ? ',' : ':');
+		buf_puts(out, line);
+		lead = "                 from ";
+		at = up;
+	}
+}
+
+/* Was the diagnostic before `d` in the context (notes aside) in the
+ * same file? Then the include trail was printed with it. */
+static int same_file_as_before(const struct dsl_ctx *c,
+			       const struct dsl_diag *d)
+{
+	const struct dsl_diag *prev = NULL;
+
+	for (const struct dsl_diag *e = c->diags; e && e != d; e = e->next)
+		if (e->severity != DSL_NOTE)
+			prev = e;
+	return prev != NULL && prev->span.file == d->span.file;
+}
+
 void dsl_diag_render(const struct dsl_ctx *c, const struct dsl_diag *d,
 		     struct buf *out)
 {
@@ -284,6 +331,8 @@ void dsl_diag_render(const struct dsl_ctx *c, const struct dsl_diag *d,
 		buf_putc(out, '\n');
 		return;
 	}
+	if (d->severity != DSL_NOTE && !same_file_as_before(c, d))
+		include_trail(c, d->span.file, out);
 	dsl_line_col(c, d->span.file, d->span.start, &line, &col);
 	buf_puts(out, c->sources[d->span.file].name);
 	snprintf(head, sizeof head, ":%u:%u: %s: ", line, col,

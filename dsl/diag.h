@@ -28,6 +28,9 @@ struct dsl_source {
 	size_t len;
 	uint32_t *lines;	/* byte offset of each line start */
 	size_t nlines;
+	struct dsl_span included_from;	/* the include statement that
+					 * read this file; file UINT32_MAX
+					 * for a file named on its own */
 };
 
 enum dsl_severity { DSL_ERROR, DSL_WARNING, DSL_NOTE };
@@ -57,7 +60,8 @@ void dsl_ctx_free(struct dsl_ctx *c);
 
 /* Add a source from memory (copied) or from a file. Returns its index, or
  * -1 (out of memory, or the file cannot be read: an error diagnostic with
- * no span says which). */
+ * no span says which). A UTF-8 byte order mark at the start is left out,
+ * as compilers do. */
 int dsl_add_source(struct dsl_ctx *c, const char *name, const char *text,
 		   size_t len);
 int dsl_load_file(struct dsl_ctx *c, const char *path);
@@ -81,6 +85,7 @@ void dsl_line_col(const struct dsl_ctx *c, uint32_t file, uint32_t offset,
 		  unsigned *line, unsigned *col);
 
 /* Render one diagnostic the way gcc does:
+ *     In file included from MAIN:LINE:     (in an included file)
  *     FILE:LINE:COL: error: MESSAGE
  *         3 | mask2 .detail.x
  *           | ^~~~~

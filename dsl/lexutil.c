@@ -123,8 +123,8 @@ uint32_t dsl_lex_text_end(const struct dsl_parser *ps)
 	return end;
 }
 
-void dsl_lex_error(struct dsl_parser *ps, struct dsl_loc loc,
-		   const char *fmt, ...)
+struct dsl_diag *dsl_lex_error(struct dsl_parser *ps, struct dsl_loc loc,
+			       const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -132,8 +132,8 @@ void dsl_lex_error(struct dsl_parser *ps, struct dsl_loc loc,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	dsl_diag(ps->ctx, DSL_ERROR, dsl_span_of(ps, loc), "syntax", "%s",
-		 msg);
+	return dsl_diag(ps->ctx, DSL_ERROR, dsl_span_of(ps, loc), "syntax",
+			"%s", msg);
 }
 
 void dsl_lex_fatal(void *scanner, const char *msg)
@@ -263,6 +263,66 @@ int dsl_lex_string(struct dsl_parser *ps, const char *text, size_t len,
 	out->s = o;
 	out->len = n;
 	return 0;
+}
+
+/* `.items.2fa`: a name that starts with a digit is quoted in a path
+ * (`.items."2fa"`); all digits may also have been meant as an index. */
+void dsl_lex_digit_name(struct dsl_parser *ps, const char *text,
+			size_t len, uint32_t start)
+{
+	size_t dot = len;
+	int digits = 1;
+	struct dsl_loc at;
+	struct dsl_diag *d;
+
+	while (text[dot - 1] != '.')
+		dot--;
+	for (size_t i = dot; i < len; i++)
+		digits &= text[i] >= '0' && text[i] <= '9';
+	at.start = start + (uint32_t)dot;
+	at.end = start + (uint32_t)len;
+	d = dsl_lex_error(ps, at, "a name in a path cannot start with a "
+			  "digit");
+	/* The index follows the path before the dot, or the root: `.[0]`. */
+	if (digits)
+		dsl_diag_hint(ps->ctx, d, "did you mean '%.*s[%.*s]' (an "
+			      "index) or '%.*s\"%.*s\"' (a name)?",
+			      (int)(dot > 1 ? dot - 1 : dot), text,
+			      (int)(len - dot), text + dot, (int)dot, text,
+			      (int)(len - dot), text + dot);
+	else
+		dsl_diag_hint(ps->ctx, d, "quote it: did you mean "
+			      "'%.*s\"%.*s\"'?", (int)dot, text,
+			      (int)(len - dot), text + dot);
+}
+
+/* 'text': JSON strings are in double quotes. The text is taken as it
+ * is, escapes and all, so that parsing can go on. */
+int dsl_lex_single_quoted(struct dsl_parser *ps, const char *text,
+			  size_t len, struct dsl_loc loc,
+			  struct dsl_str *out)
+{
+	size_t body = len > 1 && text[len - 1] == '\'' ? len - 2 : len - 1;
+
+	dsl_diag_hint(ps->ctx, dsl_lex_error(ps, loc, "strings are written "
+					     "in double quotes"),
+		      "did you mean \"%.*s\"?", (int)body, text + 1);
+	out->s = dsl_strndup(ps->arena, text + 1, body);
+	out->len = body;
+	return out->s ? STRING : LEXERROR;
+}
+
+/* `&&`, `||` and `!` are written `and`, `or` and `not`. */
+int dsl_lex_c_operator(struct dsl_parser *ps, const char *text,
+		       struct dsl_loc loc)
+{
+	int tok = text[0] == '&' ? AND : text[0] == '|' ? OR : NOT;
+
+	dsl_diag_hint(ps->ctx, dsl_lex_error(ps, loc, "'%s' is not an "
+					     "operator", text),
+		      "did you mean '%s'?", tok == AND ? "and" : tok == OR
+		      ? "or" : "not");
+	return tok;
 }
 
 /* Split a path token into segments; see the PATH pattern in lexer.l. */

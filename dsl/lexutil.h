@@ -21,6 +21,18 @@ struct dsl_str {
 	size_t len;
 };
 
+/* A bracket ('{', '[' or '(') opened and not yet closed. */
+struct dsl_open {
+	uint32_t at;		/* its byte offset */
+	char c;
+	uint8_t after_error;	/* opened before a reported syntax error,
+				 * or while recovering from one */
+};
+
+/* Brackets nest deeper than this only in a policy that is wrong anyway;
+ * past it they are counted, not remembered. */
+#define DSL_MAX_OPEN 64
+
 struct dsl_parser {
 	struct dsl_ctx *ctx;
 	struct dsl_arena *arena;
@@ -31,6 +43,16 @@ struct dsl_parser {
 	int start_token;	/* a token to return before any other */
 	struct dsl_json *pattern;	/* parsed by dsl_parse_pattern */
 	jmp_buf fatal;		/* the lexer's way out of a fatal error */
+
+	/* For messages that depend on what came before the offending
+	 * token: the last four tokens the parser read, newest first. */
+	int tok[4];
+	struct dsl_loc tok_loc[4];
+	struct dsl_open open[DSL_MAX_OPEN];
+	unsigned depth;		/* brackets open, remembered or not */
+	int closed_after_error;	/* the last closer matched such a bracket */
+	int recovering;		/* an error was reported and no statement
+				 * has been read since */
 };
 
 static inline struct dsl_span dsl_span_of(const struct dsl_parser *ps,
@@ -39,8 +61,10 @@ static inline struct dsl_span dsl_span_of(const struct dsl_parser *ps,
 	return (struct dsl_span){ ps->file, l.start, l.end };
 }
 
-void dsl_lex_error(struct dsl_parser *ps, struct dsl_loc loc,
-		   const char *fmt, ...)
+/* Report a syntax error; the diagnostic is returned so that a hint can
+ * be attached (NULL past the error cap or out of memory). */
+struct dsl_diag *dsl_lex_error(struct dsl_parser *ps, struct dsl_loc loc,
+			       const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 struct dsl_path *dsl_lex_path(struct dsl_parser *ps, const char *text,
 			      size_t len, uint32_t start);
@@ -49,6 +73,16 @@ int dsl_lex_string(struct dsl_parser *ps, const char *text, size_t len,
 struct dsl_regex *dsl_lex_regex(struct dsl_parser *ps, const char *text,
 				size_t len, uint32_t start);
 int dsl_keyword(const char *word, size_t len);
+
+/* Tokens that are mistakes with an obvious meaning: each reports one
+ * error with the fix, and the caller goes on with what was meant. */
+void dsl_lex_digit_name(struct dsl_parser *ps, const char *text,
+			size_t len, uint32_t start);
+int dsl_lex_single_quoted(struct dsl_parser *ps, const char *text,
+			  size_t len, struct dsl_loc loc,
+			  struct dsl_str *out);
+int dsl_lex_c_operator(struct dsl_parser *ps, const char *text,
+		       struct dsl_loc loc);
 uint32_t dsl_lex_text_end(const struct dsl_parser *ps);
 void dsl_lex_fatal(void *scanner, const char *msg)
 	__attribute__((noreturn));

@@ -26,6 +26,8 @@ int dsl_lxlex(DSL_YYSTYPE *lval, DSL_YYLTYPE *lloc, void *scanner);
 }
 
 %code {
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,18 +45,45 @@ int dsl_lxlex(DSL_YYSTYPE *lval, DSL_YYLTYPE *lloc, void *scanner);
 #define YYMALLOC scrub_malloc
 #define YYFREE free
 
+/* Keep what error messages look back at: the last tokens, the brackets
+ * still open, whether a `policy` header was begun. */
+static void track(struct dsl_parser *ps, int t, struct dsl_loc loc)
+{
+	memmove(ps->tok + 1, ps->tok, 3 * sizeof *ps->tok);
+	memmove(ps->tok_loc + 1, ps->tok_loc, 3 * sizeof *ps->tok_loc);
+	ps->tok[0] = t;
+	ps->tok_loc[0] = loc;
+	if (t == POLICY && ps->out)
+		ps->out->saw_policy = 1;
+	if (t == '{' || t == '[' || t == '(') {
+		if (ps->depth < DSL_MAX_OPEN)
+			ps->open[ps->depth] = (struct dsl_open){
+				loc.start, (char)t, (uint8_t)ps->recovering };
+		ps->depth++;
+	} else if ((t == '}' || t == ']' || t == ')') && ps->depth > 0) {
+		ps->depth--;
+		ps->closed_after_error = ps->depth < DSL_MAX_OPEN &&
+					 ps->open[ps->depth].after_error;
+	} else {
+		ps->closed_after_error = 0;
+	}
+}
+
 static int yylex(DSL_YYSTYPE *lval, DSL_YYLTYPE *lloc,
 		 struct dsl_parser *ps)
 {
+	int t;
+
 	/* A bare event pattern is parsed through a token of its own. */
 	if (ps->start_token) {
-		int t = ps->start_token;
-
+		t = ps->start_token;
 		ps->start_token = 0;
 		lloc->start = lloc->end = 0;
 		return t;
 	}
-	return dsl_lxlex(lval, lloc, ps->scanner);
+	t = dsl_lxlex(lval, lloc, ps->scanner);
+	track(ps, t, *lloc);
+	return t;
 }
 
 /* Only called by bison itself when its stack is exhausted. */
@@ -205,13 +234,32 @@ static struct dsl_str token_text(struct dsl_parser *ps, struct dsl_loc loc)
 /* file: a policy is a list of statements; or, for `scrub test-pattern`,
  * one JSON value: an event pattern on its own. */
 file:
-	stmts			{ ps->out->stmts = $1; }
+	top
 	| PATTERN_START json_value { ps->pattern = $2; }
+	;
+
+/* The file's own statements go straight into the result, so that those
+ * before an error that ends the parse (an unclosed '{') are still
+ * checked: the header among them. */
+top:
+	%empty
+	| top stmt {
+		/* In step again: report the next error, however near. */
+		push(ps, &ps->out->stmts, $2);
+		ps->recovering = 0;
+		yyerrok;
+	}
+	| top error
 	;
 
 stmts:
 	%empty			{ memset(&$$, 0, sizeof $$); }
-	| stmts stmt		{ $$ = $1; push(ps, &$$, $2); }
+	| stmts stmt {
+		$$ = $1;
+		push(ps, &$$, $2);
+		ps->recovering = 0;
+		yyerrok;
+	}
 	| stmts error		{ $$ = $1; }
 	;
 
@@ -498,10 +546,21 @@ prefixes:
 	}
 	;
 
+/* else null|delete|reject. Any other word is read too, so that the
+ * checker can say what it should be (`else drop`) and parsing goes on. */
 else_word:
 	NUL			{ $$.s = "null"; $$.len = 4; }
 	| DELETE		{ $$.s = "delete"; $$.len = 6; }
 	| IDENT
+	| other_keyword		{ $$ = token_text(ps, @1); }
+	;
+
+other_keyword:
+	POLICY | INCLUDE | PARAM | OUTPUT | SELECT | DROP | WHEN | SAMPLE
+	| BY | RULE | ON | SET | RENAME | COPY | KEEP | MASK | PSEUDONYMIZE
+	| REPLACE | TRUNCATE | REDACT | ROUND | BUCKET | SHIFT | TOKENIZE
+	| TO | WITH | AS | LENGTH | ELSE | USING | WITHIN | PREFIX | KEY | IN
+	| EXISTS | AND | OR | NOT | TRUE | FALSE
 	;
 
 value:
@@ -677,6 +736,176 @@ static int expects_value(const yysymbol_kind_t *exp, int n)
 	return seen == 7;
 }
 
+/* Is text[0..n) a bare word, such as a name or a keyword? */
+static int is_word(const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = (char)(t[i] | 0x20);
+
+		if (!(c >= 'a' && c <= 'z') && t[i] != '_' &&
+		    (i == 0 || ((t[i] < '0' || t[i] > '9') && t[i] != '-')))
+			return 0;
+	}
+	return n > 0;
+}
+
+/* The run of source text from `at` that reads as one thing to the
+ * author (`detail.foo`, `base.scrub`): up to a space, ',' or bracket. */
+static size_t run_length(const char *text, uint32_t at)
+{
+	size_t n = 0;
+
+	while (text[at + n] && !strchr(" \t\r\n,{}()", text[at + n]))
+		n++;
+	return n;
+}
+
+/* Is the token at `loc` the first thing on its line? */
+static int starts_line(const char *text, struct dsl_loc loc)
+{
+	uint32_t i = loc.start;
+
+	while (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t'))
+		i--;
+	return i == 0 || text[i - 1] == '\n';
+}
+
+static struct dsl_diag *error_at(struct dsl_parser *ps, struct dsl_loc loc,
+				 const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static struct dsl_diag *error_at(struct dsl_parser *ps, struct dsl_loc loc,
+				 const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return dsl_diag(ps->ctx, DSL_ERROR, dsl_span_of(ps, loc), "syntax",
+			"%s", msg);
+}
+
+/* Errors that the tokens before the offending one explain better than
+ * the list of what the grammar expected. Returns 1 when it reported. */
+static int explain_by_context(struct dsl_parser *ps, yysymbol_kind_t tok,
+			      const yysymbol_kind_t *exp, int n)
+{
+	static const char *const else_words[] = { "null", "delete",
+						   "reject", NULL };
+	static const char *const ends[] = { "first", "last", NULL };
+	const char *text = ps->ctx->sources[ps->file].text;
+	struct dsl_loc loc = ps->tok_loc[0], prev = ps->tok_loc[1];
+	const char *word = text + loc.start, *near;
+	size_t len = loc.end - loc.start;
+	int bare = tok != YYSYMBOL_YYEOF && is_word(word, len);
+	struct dsl_diag *d;
+
+	switch (ps->tok[1]) {
+	case ELSE:
+		/* `else drop`: the grammar's "name" is `reject`. */
+		d = error_at(ps, loc, "expected 'null', 'delete' or 'reject' "
+			     "after 'else'");
+		near = bare ? dsl_nearest(word, len, else_words) : NULL;
+		if (near)
+			dsl_diag_hint(ps->ctx, d, "did you mean 'else %s'?",
+				      near);
+		return 1;
+	case KEEP:
+		/* `mask .a keep lst 4`: after an action's paths, `keep` is
+		 * `keep first N` or `keep last N`; a statement `keep`
+		 * starts its own line. */
+		if (starts_line(text, prev))
+			break;
+		d = error_at(ps, loc, "expected 'first' or 'last' after "
+			     "'keep'");
+		near = bare ? dsl_nearest(word, len, ends) : NULL;
+		if (near)
+			dsl_diag_hint(ps->ctx, d, "did you mean 'keep %s'?",
+				      near);
+		return 1;
+	case '}':
+	case '{':
+		/* `on { ... }`, or `on {}` read as an empty pattern. */
+		if (ps->tok[1] == '}' && ps->tok[2] == '{' && ps->tok[3] == ON)
+			prev = ps->tok_loc[2];
+		else if (ps->tok[1] != '{' || ps->tok[2] != ON)
+			break;
+		d = error_at(ps, prev, "expected a condition after 'on'");
+		dsl_diag_hint(ps->ctx, d, "a rule that always runs is written "
+			      "'rule \"NAME\" { ... }'");
+		return 1;
+	case POLICY:
+	case RULE:
+	case INCLUDE:
+		if (tok == YYSYMBOL_STRING || !bare)
+			break;
+		d = error_at(ps, loc, "expected a string before '%.*s'",
+			     (int)len, word);
+		dsl_diag_hint(ps->ctx, d, "names are quoted: did you mean "
+			      "'%.*s \"%.*s\"'?", (int)(prev.end - prev.start),
+			      text + prev.start,
+			      (int)run_length(text, loc.start), word);
+		return 1;
+	case PATH:
+		/* `.a.`, `.a.[0]`: a dot that no name follows. */
+		if (tok != YYSYMBOL_PATH || prev.end != loc.start)
+			break;
+		d = error_at(ps, (struct dsl_loc){ loc.start, loc.start + 1 },
+			     "expected a name after '.'");
+		if (len > 1 && word[1] == '[')
+			dsl_diag_hint(ps->ctx, d, "an index follows its name "
+				      "directly: did you mean '%.*s%.*s'?",
+				      (int)(prev.end - prev.start),
+				      text + prev.start, (int)len - 1,
+				      word + 1);
+		return 1;
+	default:
+		break;
+	}
+	if (tok == YYSYMBOL_YYEOF)
+		return 0;
+	if (bare && expects(exp, n, 0, YYSYMBOL_PATH)) {
+		/* `delete detail.foo` */
+		d = error_at(ps, loc, "expected a path before '%.*s'",
+			     (int)len, word);
+		dsl_diag_hint(ps->ctx, d, "paths start with '.': did you mean "
+			      "'.%.*s'?", (int)run_length(text, loc.start),
+			      word);
+		return 1;
+	}
+	if (len == 1 && word[0] == '=' && expects(exp, n, 0, YYSYMBOL_EQ)) {
+		d = error_at(ps, loc, "expected a comparison (==, !=, <, <=, "
+			     ">, >=, in, matches) before '='");
+		dsl_diag_hint(ps->ctx, d, "did you mean '=='?");
+		return 1;
+	}
+	return 0;
+}
+
+/* At the end of the file, say where the bracket still open was
+ * opened. */
+static void note_unclosed(struct dsl_parser *ps)
+{
+	const struct dsl_open *o;
+
+	if (ps->depth == 0 || ps->depth > DSL_MAX_OPEN)
+		return;
+	o = &ps->open[ps->depth - 1];
+	dsl_diag(ps->ctx, DSL_NOTE, (struct dsl_span){ ps->file, o->at,
+		 o->at + 1 }, "syntax", "'%c' opened here", o->c);
+}
+
+/* Brackets open at an error may close where the parser no longer
+ * expects it: a closer of one of them is not worth another error. */
+static void mark_open(struct dsl_parser *ps)
+{
+	ps->recovering = 1;
+	for (unsigned i = 0; i < ps->depth && i < DSL_MAX_OPEN; i++)
+		ps->open[i].after_error = 1;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *yyctx,
 				 struct dsl_parser *ps)
 {
@@ -686,12 +915,18 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx,
 	const DSL_YYLTYPE *loc = yypcontext_location(yyctx);
 	const struct dsl_source *src = &ps->ctx->sources[ps->file];
 	int n = yypcontext_expected_tokens(yyctx, exp, MAX_EXPECTED);
+	int closer = tok == YYSYMBOL_YYEOF ? 0 : ps->tok[0], quiet;
 	struct dsl_diag *d;
 	struct buf msg;
 	size_t tlen;
 
-	/* The lexer already explained its own errors. */
-	if (tok == YYSYMBOL_LEXERROR)
+	/* The lexer already explained its own errors, and a closer of a
+	 * bracket opened around an error is that error's echo. */
+	quiet = tok == YYSYMBOL_LEXERROR ||
+		((closer == '}' || closer == ']' || closer == ')') &&
+		 ps->closed_after_error);
+	mark_open(ps);
+	if (quiet)
 		return 0;
 
 	buf_init(&msg, 4096);
@@ -714,6 +949,8 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx,
 			dsl_diag_hint(ps->ctx, d, "did you mean '%s'?", near);
 		return 0;
 	}
+	if (explain_by_context(ps, tok, exp, n))
+		return 0;
 	if (tok == YYSYMBOL_PATH && expects(exp, n, ',', YYSYMBOL_YYEMPTY)) {
 		buf_puts(&msg, "expected ',' between paths, before ");
 	} else if (expects(exp, n, 0, YYSYMBOL_EQ)) {
@@ -729,6 +966,18 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx,
 			token_name(exp[i], &msg);
 		}
 		buf_puts(&msg, " before ");
+	} else if (tok == YYSYMBOL_YYEOF && ps->depth > 0 &&
+		   ps->depth <= DSL_MAX_OPEN &&
+		   expects(exp, n, ps->open[ps->depth - 1].c == '{' ? '}'
+			   : ps->open[ps->depth - 1].c == '[' ? ']' : ')',
+			   YYSYMBOL_YYEMPTY)) {
+		/* In a rule's block anything may come; what is missing is
+		 * the end of it. */
+		char c = ps->open[ps->depth - 1].c;
+
+		buf_puts(&msg, c == '{' ? "expected '}' before "
+			 : c == '[' ? "expected ']' before "
+			 : "expected ')' before ");
 	} else {
 		buf_puts(&msg, "unexpected ");
 	}
@@ -740,9 +989,10 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx,
 		buf_puts(&msg, tlen > 40 ? "...'" : "'");
 	}
 	buf_putc(&msg, '\0');
-	if (!buf_failed(&msg))
-		dsl_diag(ps->ctx, DSL_ERROR, dsl_span_of(ps, *loc), "syntax",
-			 "%s", msg.data);
+	if (!buf_failed(&msg) &&
+	    dsl_diag(ps->ctx, DSL_ERROR, dsl_span_of(ps, *loc), "syntax",
+		     "%s", msg.data) != NULL && tok == YYSYMBOL_YYEOF)
+		note_unclosed(ps);
 	buf_free(&msg);
 	return 0;
 }

@@ -51,7 +51,7 @@
 #include <stdint.h>
 
 #define VM_MAGIC "SCRB"
-#define VM_FORMAT_MAJOR 1
+#define VM_FORMAT_MAJOR 2
 #define VM_FORMAT_MINOR 0
 #define VM_HEADER_SIZE 24
 
@@ -115,7 +115,8 @@ enum {
 /* PARM flags. */
 enum {
 	VM_PARAM_RANGE = 1,	/* a number between min and max */
-	VM_PARAM__ALL = 1,
+	VM_PARAM_CENTS = 2,	/* a number of hundredths: a sample rate */
+	VM_PARAM__ALL = 3,
 };
 
 /* Matcher entry kinds: one EventBridge comparison each. A field matches

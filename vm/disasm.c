@@ -180,6 +180,7 @@ static uint32_t put_tree(const struct vm_program *p, const struct vm_const *c,
 void vm_disasm(const struct vm_program *p, struct buf *out)
 {
 	uint32_t pc = 0, li = 0;
+	int width = 4;
 
 	putf(out, "policy %s\n", p->name);
 	putf(out, "format %u.%u, flags%s%s, %u constants, %u paths, "
@@ -192,21 +193,35 @@ void vm_disasm(const struct vm_program *p, struct buf *out)
 		     p->params[i].name);
 		put_const(p, p->params[i].konst, out);
 		if (p->params[i].flags & VM_PARAM_RANGE)
-			putf(out, " (%g..%g)", p->params[i].min,
-			     p->params[i].max);
+			putf(out, " (%g..%g%s)", p->params[i].min,
+			     p->params[i].max, p->params[i].flags &
+			     VM_PARAM_CENTS ? " in hundredths" : "");
 		buf_putc(out, '\n');
 	}
-	buf_puts(out, "\n  pc  line  instruction\n");
+	/* With included files a line number alone is ambiguous: each
+	 * line names its file then. */
+	for (uint32_t i = 0; p->nfiles > 1 && i < p->nfiles; i++)
+		if ((int)strlen(p->files[i]) + 6 > width)
+			width = (int)strlen(p->files[i]) + 6;
+	putf(out, "\n  pc  %-*s  instruction\n", width, "line");
 
 	while (pc < p->code_len) {
 		enum vm_opcode op = p->code[pc];
 		const char *kinds = vm_opinfo[op].operands;
 		uint32_t next = pc + 1 + 4 * (uint32_t)strlen(kinds);
+		char where[320];
 
 		while (li + 1 < p->nlines && p->lines[li + 1].pc <= pc)
 			li++;
-		putf(out, "%4u  %4u  %-16s", pc,
-		     p->nlines ? p->lines[li].line : 0, vm_opinfo[op].name);
+		if (p->nfiles > 1 && p->nlines)
+			snprintf(where, sizeof where, "%s:%u",
+				 p->files[p->lines[li].file],
+				 p->lines[li].line);
+		else
+			snprintf(where, sizeof where, "%4u",
+				 p->nlines ? p->lines[li].line : 0);
+		putf(out, "%4u  %-*s  %-16s", pc, width, where,
+		     vm_opinfo[op].name);
 		for (size_t k = 0; kinds[k]; k++) {
 			uint32_t x = vm_u32(p->code + pc + 1 + 4 * k);
 

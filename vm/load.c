@@ -135,6 +135,36 @@ static int is_json_number(const char *s, size_t n)
 	return ok;
 }
 
+int vm_number_cents(const char *s, size_t n)
+{
+	size_t i = 0, digits_end, dot = 0;
+	long exp = 0, place;
+
+	if (i < n && s[i] == '-')
+		i++;
+	digits_end = i;
+	while (digits_end < n && (s[digits_end] == '.' ||
+				  (s[digits_end] >= '0' &&
+				   s[digits_end] <= '9'))) {
+		if (s[digits_end] == '.')
+			dot = digits_end;
+		digits_end++;
+	}
+	if (dot == 0)
+		dot = digits_end;
+	if (digits_end < n && (s[digits_end] == 'e' || s[digits_end] == 'E'))
+		exp = strtol(s + digits_end + 1, NULL, 10);
+	/* Digit k places after the point stands at 10^-(k - exp). */
+	for (size_t k = i; k < digits_end; k++) {
+		if (k == dot || s[k] == '0')
+			continue;
+		place = k < dot ? -(long)(dot - k - 1) : (long)(k - dot);
+		if (exp < -1000000 || place - exp > 2)
+			return 0;
+	}
+	return 1;
+}
+
 static int is_json_container(const char *s, size_t n)
 {
 	struct json_limits lim = { 1000, 1u << 20, 1u << 20 };
@@ -430,6 +460,11 @@ static int read_params(struct reader *r, struct vm_program *p)
 		    (v->kind != VM_K_NUMBER || !(pa->min <= v->num) ||
 		     !(v->num <= pa->max)))
 			rd_fail(r, "param %u: default outside its range", i);
+		if ((pa->flags & VM_PARAM_CENTS) &&
+		    (v->kind != VM_K_NUMBER || !vm_number_cents(v->data,
+								v->len)))
+			rd_fail(r, "param %u: default is not in hundredths",
+				i);
 	}
 	return rd_end(r);
 }
@@ -728,6 +763,14 @@ int vm_program_set_param(struct vm_program *p, const char *name,
 			snprintf(err->msg, sizeof err->msg, "parameter '%s': "
 				 "%s is outside %g..%g", name, value, pa->min,
 				 pa->max);
+			return -1;
+		}
+		if ((pa->flags & VM_PARAM_CENTS) &&
+		    !vm_number_cents(value, vlen)) {
+			snprintf(err->msg, sizeof err->msg, "parameter '%s': "
+				 "%s has more than two decimals (a sample rate "
+				 "counts hundredths of a percent)", name,
+				 value);
 			return -1;
 		}
 		break;

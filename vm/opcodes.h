@@ -60,7 +60,8 @@
 	  "first string at paths L hashes into the n% sample")		\
 	/* actions: run with an empty stack */				\
 	X(SET, "pk", "", "", "set path p to constant k")		\
-	X(DELETE, "p", "", "", "remove the values at p")		\
+	X(DELETE, "L", "", "",						\
+	  "remove the values at paths L, all found before any goes")	\
 	X(RENAME, "pp", "", "", "move the value at p1 to p2")		\
 	X(COPY, "pp", "", "", "copy the value at p1 to p2")		\
 	X(KEEP, "L", "", "", "remove everything not on the paths L")	\

@@ -212,21 +212,70 @@ int vm_op_set(struct vm_exec *ex, const unsigned char *ops)
 	return 0;
 }
 
+static int is_container(enum json_type t)
+{
+	return t == JSON_OBJECT || t == JSON_ARRAY;
+}
+
+/* Replace every string, number and boolean below `top` by constant c,
+ * at any depth; objects, arrays, keys and nulls stay. A value that c
+ * replaced is not looked into (c may be an object). */
+static int replace_below(struct vm_exec *ex, json_ref top,
+			 const struct vm_const *c)
+{
+	struct json_doc *d = &ex->doc;
+	json_ref n = json_first(d, top);
+
+	while (n) {
+		enum json_type t = json_type_of(d, n);
+
+		if (vm_charge(ex, 1) != 0)
+			return -1;
+		if (is_container(t) && json_first(d, n)) {
+			n = json_first(d, n);
+			continue;
+		}
+		if (!is_container(t) && t != JSON_NULL) {
+			if (set_const(ex, n, c) != 0)
+				return -1;
+			vm_changed(ex, OP_REPLACE, n, 0);
+		}
+		while (n != top && json_next(d, n) == 0)
+			n = d->nodes[n].parent;
+		n = n == top ? 0 : json_next(d, n);
+	}
+	return 0;
+}
+
 int vm_op_replace(struct vm_exec *ex, const unsigned char *ops)
 {
 	const struct vm_path *path = &ex->p->paths[OPERAND(ops, 0)];
 	const struct vm_const *c = &ex->p->consts[OPERAND(ops, 1)];
+	enum vm_seg_kind last = path->nsegs ? path->segs[path->nsegs - 1].kind
+					    : VM_SEG_KEY;
 	uint32_t first, count;
 
 	if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
 		return -1;
 	for (uint32_t i = 0; i < count; i++) {
 		json_ref r = ex->set[first + i];
+		enum json_type t = json_type_of(&ex->doc, r);
 
 		if (ex->doc.nodes[r].parent == 0 && r != ex->doc.root)
 			continue;	/* inside something already replaced */
-		if (json_type_of(&ex->doc, r) == JSON_NULL)
+		if (t == JSON_NULL)
 			continue;
+		/* Through a wildcard the scalars are replaced, not what
+		 * holds them: `.**` reaches those below by itself, `.*` and
+		 * `[*]` through the objects and arrays they find. */
+		if (is_container(t) && last == VM_SEG_DEEP)
+			continue;
+		if (is_container(t) && (last == VM_SEG_MEMBERS ||
+					last == VM_SEG_ELEMENTS)) {
+			if (replace_below(ex, r, c) != 0)
+				return -1;
+			continue;
+		}
 		if (set_const(ex, r, c) != 0)
 			return -1;
 		vm_changed(ex, OP_REPLACE, r, 0);
@@ -236,21 +285,74 @@ int vm_op_replace(struct vm_exec *ex, const unsigned char *ops)
 
 /* ---- removing values ----------------------------------------------------- */
 
+/* Marks for DELETE: named by one of its paths, then chosen to go. */
+enum { DEL_NONE, DEL_NAMED, DEL_TAKEN };
+
+/* Is a parent of `r` named by the delete: does r go with it? */
+static int inside_named(struct vm_exec *ex, json_ref r)
+{
+	const struct json_doc *d = &ex->doc;
+	uint32_t steps = 0;
+
+	for (r = d->nodes[r].parent; r; r = d->nodes[r].parent, steps++)
+		if (ex->marks[r] != DEL_NONE)
+			break;
+	return (vm_charge(ex, 1 + steps / 64) != 0) ? -1 : r != 0;
+}
+
 int vm_op_delete(struct vm_exec *ex, const unsigned char *ops)
 {
-	const struct vm_path *path = &ex->p->paths[OPERAND(ops, 0)];
-	uint32_t first, count;
+	const struct vm_const *list = &ex->p->consts[OPERAND(ops, 0)];
+	struct json_doc *d = &ex->doc;
+	uint32_t base = ex->set_len, first, count, n = base;
 
-	if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
-		return -1;
-	for (uint32_t i = 0; i < count; i++) {
-		json_ref r = ex->set[first + i];
+	/* Every path is resolved against the event as the statement found
+	 * it, and only then is anything removed: `delete .i[0], .i[1]`
+	 * removes the first two elements, as jq's del(.[0], .[1]) does. */
+	for (uint32_t i = 0; i < list->count; i++) {
+		const struct vm_path *path =
+			&ex->p->paths[vm_u32(list->items + 4 * i)];
 
-		if (r == ex->doc.root)
-			continue;
-		vm_changed(ex, OP_DELETE, r, 1);
-		json_remove(&ex->doc, r);
+		if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
+			return -1;
 	}
+	/* Nothing found, or one value: no marks needed (and an event
+	 * parsed lazily stays so when nothing is removed). */
+	if (ex->set_len - base <= 1) {
+		if (ex->set_len > base && ex->set[base] != d->root) {
+			vm_changed(ex, OP_DELETE, ex->set[base], 1);
+			json_remove(d, ex->set[base]);
+		}
+		ex->set_len = base;
+		return 0;
+	}
+	if (json_complete_all(d) != 0)
+		return vm_doc_failed(ex);
+	memset(ex->marks, DEL_NONE, d->count);
+	for (uint32_t i = base; i < ex->set_len; i++)
+		if (ex->set[i] != d->root)
+			ex->marks[ex->set[i]] = DEL_NAMED;
+	/* A value named twice, or inside another named one, goes once;
+	 * the root stays (drop removes events). Each is reported where it
+	 * was before any went. */
+	for (uint32_t i = base; i < ex->set_len; i++) {
+		json_ref r = ex->set[i];
+		int in;
+
+		if (r == d->root || ex->marks[r] == DEL_TAKEN)
+			continue;
+		in = inside_named(ex, r);
+		if (in < 0)
+			return -1;
+		if (in)
+			continue;
+		ex->marks[r] = DEL_TAKEN;
+		vm_changed(ex, OP_DELETE, r, 1);
+		ex->set[n++] = r;
+	}
+	for (uint32_t i = base; i < n; i++)
+		json_remove(d, ex->set[i]);
+	ex->set_len = base;
 	return 0;
 }
 
@@ -293,8 +395,16 @@ int vm_op_move(struct vm_exec *ex, const unsigned char *ops, int keep)
 
 	if (last_target(ex, dst, parent, &to) != 0)
 		return -1;
-	if (to == 0)
+	if (to == 0 || to == from)
 		return 0;
+	/* Indexes from both ends can meet where the compiler could not
+	 * tell: a value cannot be put inside itself. */
+	for (json_ref up = d->nodes[to].parent; up; up = d->nodes[up].parent)
+		if (up == from)
+			return vm_reject(ex, VM_R_TYPE, "%s: destination %s "
+					 "is inside the source value",
+					 keep ? "copy" : "rename",
+					 vm_path_name(ex, dst));
 	if (json_set_copy(d, to, from) != 0)
 		return vm_doc_failed(ex);
 	vm_changed(ex, op, to, 0);

@@ -112,6 +112,11 @@ void vm_program_free(struct vm_program *p);
 int vm_program_set_param(struct vm_program *p, const char *name,
 			 const char *value, struct vm_error *err);
 
+/* Is the JSON number `text` a whole number of hundredths: no digit but 0
+ * past the second decimal (33.33, 33.330, 3.333e1), as a sample rate
+ * must be? */
+int vm_number_cents(const char *text, size_t len);
+
 /* Key the pseudonymizing operators. Any length; the key is copied into
  * the HMAC state only. */
 void vm_program_set_key(struct vm_program *p, const void *key, size_t len);

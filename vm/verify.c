@@ -107,6 +107,17 @@ static int want_const(struct verifier *v, uint32_t pc, uint32_t k,
 	return 0;
 }
 
+/* The paths of a list are plain: pattern paths belong to MATCH. */
+static int plain_list(struct verifier *v, uint32_t pc,
+		      const struct vm_const *list)
+{
+	for (uint32_t i = 0; i < list->count; i++)
+		if (v->p->paths[vm_u32(list->items + 4 * i)].mode !=
+		    VM_PATH_PLAIN)
+			return vfail(v, pc, "pattern path in a path list");
+	return 0;
+}
+
 /* Paths an action writes through must end in something it can write. */
 static int writable(const struct vm_path *path)
 {
@@ -234,7 +245,8 @@ static int check_operands(struct verifier *v, uint32_t pc)
 			break;
 		case 'L':
 			if (want_const(v, pc, x, VM_K_PATHLIST,
-				       "a path list"))
+				       "a path list") ||
+			    plain_list(v, pc, &p->consts[x]))
 				return -1;
 			break;
 		case 'r':

@@ -113,10 +113,11 @@ done
 	fail=1
 }
 
-# The bytecode without its line numbers: what a policy means.
+# The bytecode without its line numbers (FILE:LINE with includes): what a
+# policy means.
 meaning() {
 	"$BUILD/scrubc" disasm "$1" 2> /dev/null |
-		sed -E 's/^( *[0-9]+) +[0-9]+ /\1 /; s/"line [0-9]+"/"line N"/g'
+		sed -E 's/^( *[0-9]+) +([^ ]+:)?[0-9]+ +/\1 /; s/"line [0-9]+"/"line N"/g'
 }
 
 # Formatting keeps what every policy means (those that compile), and is

@@ -199,6 +199,44 @@ static const struct {
 	  "source" },
 	{ "policy \"p\"\ndrop when .a in []", "2:17: 'in' needs at least one "
 	  "value" },
+	/* Bug: a copy into its own source wrote a spurious null. */
+	{ "policy \"p\"\ncopy .a to .a.b", "2:12: cannot copy a value "
+	  "inside itself" },
+	{ "policy \"p\"\ncopy .a[0] to .a[0]", "2:15: cannot copy a value "
+	  "onto itself" },
+	/* Bug: a rate with more decimals was cut short without a word. */
+	{ "policy \"p\"\nsample 33.333% by .id", "2:8: sample rate 33.333% "
+	  "has more than two decimals" },
+	{ "policy \"p\"\nparam r = 3.851\nsample $r% by .id", "2:11: "
+	  "sample rate 3.851 has more than two decimals" },
+	/* Bug: SCRUB_RATE set both $rate and $Rate. */
+	{ "policy \"p\"\nparam rate = 1\nparam Rate = 2", "3:7: parameter "
+	  "'Rate' differs from 'rate' (line 2) only in case; SCRUB_RATE "
+	  "would set both" },
+	/* Bug: a header that did not parse was also "missing". */
+	{ "policy x\nset .x = 1", "1:8: expected a string before 'x'" },
+	/* Bug: an unclosed rule lost every statement, the header too. */
+	{ "policy \"p\"\nrule \"a\" {\nset .x = 1", "3:11: expected '}' "
+	  "before end of file" },
+	/* Bug: a byte order mark was an unexpected character. */
+	{ "\xef\xbb\xbfpolicy \"p\"\nset .x = 1 @", "2:12: unexpected "
+	  "character '@'" },
+	{ "policy \"p\"\ndelete detail", "2:8: expected a path before "
+	  "'detail'" },
+	{ "policy \"p\"\ndelete .2fa", "2:9: a name in a path cannot start "
+	  "with a digit" },
+	{ "policy \"p\"\ndelete .a.", "2:10: expected a name after '.'" },
+	{ "policy \"p\"\ndrop when .a == 1 && .b == 2", "2:19: '&&' is not "
+	  "an operator" },
+	{ "policy \"p\"\ndrop when .a == 'x'", "2:17: strings are written in "
+	  "double quotes" },
+	{ "policy \"p\"\nmask .a keep lst 4", "2:14: expected 'first' or "
+	  "'last' after 'keep'" },
+	{ "policy \"p\"\nmask .a else 1", "2:14: expected 'null', 'delete' "
+	  "or 'reject' after 'else'" },
+	{ "policy \"p\"\non { set .x = 1 }", "2:4: expected a condition after "
+	  "'on'" },
+	{ "policy \"p\"\non {}", "2:4: expected a condition after 'on'" },
 };
 
 START_TEST(test_errors)
@@ -226,6 +264,59 @@ START_TEST(test_all_errors_in_one_run)
 	ck_assert_uint_eq(n, 3);
 	ck_assert_uint_eq(ctx.errors, 3);
 	buf_free(&out);
+}
+END_TEST
+
+/* One mistake, one error: no follow-on error from what the parser
+ * skipped or could not finish (each was two or more before). */
+static const char *const single_errors[] = {
+	"policy x\nset .x = 1\n",
+	"policy \"x\nset .x = 1\n",
+	"policy \"p\"\nrule \"a\" {\nset .x = 1\n",
+	"\xef\xbb\xbfpolicy \"p\"\n@\n",
+	"policy \"p\"\ndrop when .a == 1 || .b == 2\n",
+	"policy \"p\"\ndrop when .a == 'x'\n",
+	"policy \"p\"\non { set .x = 1 }\n",
+	"policy \"p\"\nmask .a else drop\n",
+};
+
+START_TEST(test_single_error)
+{
+	struct buf out;
+
+	buf_init(&out, 1u << 20);
+	ck_assert_int_ne(cc_compile_text(&ctx, "t.scrub", single_errors[_i],
+					 strlen(single_errors[_i]), &out), 0);
+	ck_assert_uint_eq(ctx.errors, 1);
+	buf_free(&out);
+}
+END_TEST
+
+/* gcc's trail before an error in an included file, innermost first. */
+START_TEST(test_include_trail)
+{
+	static const char main_src[] = "policy \"p\"\n\ninclude \"b\"\n";
+	static const char b_src[] = "include \"c\"\n";
+	int a = dsl_add_source(&ctx, "main.scrub", main_src,
+			       sizeof main_src - 1);
+	int b = dsl_add_source(&ctx, "b.scrub", b_src, sizeof b_src - 1);
+	int c = dsl_add_source(&ctx, "c.scrub", "x\n", 2);
+	struct buf text;
+
+	ck_assert_int_ge(c, 0);
+	ctx.sources[b].included_from = (struct dsl_span){ (uint32_t)a, 12,
+							  19 };
+	ctx.sources[c].included_from = (struct dsl_span){ (uint32_t)b, 0,
+							  7 };
+	dsl_diag(&ctx, DSL_ERROR, (struct dsl_span){ (uint32_t)c, 0, 1 },
+		 "syntax", "bad");
+	buf_init(&text, 4096);
+	dsl_diag_render(&ctx, ctx.diags, &text);
+	buf_putc(&text, '\0');
+	ck_assert_str_eq(text.data, "In file included from b.scrub:1,\n"
+			 "                 from main.scrub:3:\n"
+			 "c.scrub:1:1: error: bad\n    1 | x\n      | ^\n");
+	buf_free(&text);
 }
 END_TEST
 
@@ -282,6 +373,9 @@ static Suite *front_suite(void)
 	tcase_add_test(t, test_strings_and_spans);
 	tcase_add_loop_test(t, test_errors, 0, sizeof errors / sizeof *errors);
 	tcase_add_test(t, test_all_errors_in_one_run);
+	tcase_add_loop_test(t, test_single_error, 0,
+			    sizeof single_errors / sizeof *single_errors);
+	tcase_add_test(t, test_include_trail);
 	tcase_add_test(t, test_render);
 	tcase_add_test(t, test_too_many_errors);
 	suite_add_tcase(s, t);

@@ -13,7 +13,7 @@
  * a pattern path, whose code the test writes. */
 struct asm_prog {
 	struct cc_emit e;
-	uint32_t str, num, path, ppath, deep;
+	uint32_t str, num, path, ppath, deep, plist, pplist;
 };
 
 static void asm_begin(struct asm_prog *a)
@@ -34,6 +34,8 @@ static void asm_begin(struct asm_prog *a)
 	a->path = cc_path(&a->e, &p, VM_PATH_PLAIN);
 	a->ppath = cc_pattern_path(&a->e, keys, lens, 1);
 	a->deep = cc_path(&a->e, &d, VM_PATH_PLAIN);
+	a->plist = cc_words(&a->e, VM_K_PATHLIST, &a->path, 1);
+	a->pplist = cc_words(&a->e, VM_K_PATHLIST, &a->ppath, 1);
 }
 
 /* Finish, load, and return the loader's message ("" when it loaded). */
@@ -82,7 +84,7 @@ static void v_truncated(struct asm_prog *a)
 
 static void v_path_range(struct asm_prog *a)
 {
-	cc_op(&a->e, OP_DELETE, 99u);
+	cc_op(&a->e, OP_EXISTS, 99u);
 	cc_op(&a->e, OP_HALT);
 }
 
@@ -133,7 +135,7 @@ static void v_slot_type(struct asm_prog *a)
 static void v_action_stack(struct asm_prog *a)
 {
 	cc_op(&a->e, OP_BOOL, 1u);
-	cc_op(&a->e, OP_DELETE, a->path);
+	cc_op(&a->e, OP_DELETE, a->plist);
 	cc_op(&a->e, OP_HALT);
 }
 
@@ -145,7 +147,20 @@ static void v_unreachable(struct asm_prog *a)
 
 static void v_off_end(struct asm_prog *a)
 {
+	cc_op(&a->e, OP_DELETE, a->plist);
+}
+
+/* DELETE takes its paths as a list now: a path index is refused. */
+static void v_delete_path(struct asm_prog *a)
+{
 	cc_op(&a->e, OP_DELETE, a->path);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_list_pattern_path(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_DELETE, a->pplist);
+	cc_op(&a->e, OP_HALT);
 }
 
 static void v_merge(struct asm_prog *a)
@@ -301,6 +316,8 @@ static const struct {
 	{ v_action_stack, "code, pc 5: DELETE needs an empty stack" },
 	{ v_unreachable, "code, pc 5: unreachable HALT" },
 	{ v_off_end, "code, pc 0: DELETE runs off the end of the code" },
+	{ v_delete_path, "code, pc 0: constant 0 is not a path list" },
+	{ v_list_pattern_path, "code, pc 0: pattern path in a path list" },
 	{ v_merge, "code, pc 15: stack differs where paths meet at pc 20" },
 	{ v_match_path, "code, pc 0: MATCH needs a pattern path" },
 	{ v_set_deep, "code, pc 0: SET path cannot be written" },
@@ -374,10 +391,11 @@ START_TEST(test_header)
 			 "not a scrub bytecode file (bad magic)");
 	b.data[0] = 'S';
 
-	b.data[4] = 2;
-	ck_assert_str_eq(load_msg(&b, msg, sizeof msg), "bytecode format 2.0 "
-			 "is not supported (this build reads 1.0 to 1.0)");
+	/* Format 1 had DELETE take one path; 2 takes a path list. */
 	b.data[4] = 1;
+	ck_assert_str_eq(load_msg(&b, msg, sizeof msg), "bytecode format 1.0 "
+			 "is not supported (this build reads 2.0 to 2.0)");
+	b.data[4] = 2;
 
 	b.data[8] = 1;
 	ck_assert_str_eq(load_msg(&b, msg, sizeof msg),

@@ -115,6 +115,29 @@ START_TEST(test_nearest)
 }
 END_TEST
 
+/* Names the truncate-ip warning takes for IP address fields. */
+static const struct {
+	const char *name;
+	int ip;
+} ip_names[] = {
+	{ "ip", 1 }, { "IP", 1 }, { "client_ip", 1 }, { "ip_address", 1 },
+	{ "ipAddress", 1 }, { "sourceIPAddress", 1 }, { "clientIp", 1 },
+	{ "ipv4", 1 }, { "IPv6", 1 }, { "remote-ips", 1 }, { "ip.addr", 1 },
+	{ "IPV4_ADDRESS", 1 }, { "ipaddress", 1 }, { "x_ip2", 1 },
+	{ "ipv6Address", 1 }, { "source-ip-address", 1 },
+	{ "zip", 0 }, { "ZIP", 0 }, { "VIP", 0 }, { "tip_amount", 0 },
+	{ "ipsum", 0 }, { "equipment", 0 }, { "description", 0 },
+	{ "clientip", 0 }, { "shipping", 0 }, { "remote_addr", 0 },
+};
+
+START_TEST(test_ip_field_name)
+{
+	ck_assert_int_eq(cc_ip_field_name(ip_names[_i].name,
+					  strlen(ip_names[_i].name)),
+			 ip_names[_i].ip);
+}
+END_TEST
+
 /* Could a value pass one element of a pattern field's list? 0 no,
  * 1 yes, 2 maybe. */
 static const struct {
@@ -370,6 +393,8 @@ static Suite *tools_suite(void)
 			    sizeof rel / sizeof *rel);
 	tcase_add_loop_test(t, test_nearest, 0,
 			    sizeof nearest / sizeof *nearest);
+	tcase_add_loop_test(t, test_ip_field_name, 0,
+			    sizeof ip_names / sizeof *ip_names);
 	tcase_add_loop_test(t, test_matchers, 0,
 			    sizeof matchers / sizeof *matchers);
 	tcase_add_loop_test(t, test_schema_lookup, 0,
