@@ -68,10 +68,11 @@ all: $(BUILD)/scrubc $(BUILD)/scrub $(BUILD)/libscrub.a $(BUILD)/bootstrap
 
 # ---- generated lexer and parser ------------------------------------------
 
-$(GEN)/parser.c $(GEN)/parser.h: dsl/parser.y | $(GEN)
+# One run makes both files (&:), so a parallel make runs each tool once.
+$(GEN)/parser.c $(GEN)/parser.h &: dsl/parser.y | $(GEN)
 	bison -Wall -Werror --defines=$(GEN)/parser.h -o $(GEN)/parser.c $<
 
-$(GEN)/lexer.c $(GEN)/lexer.h: dsl/lexer.l $(GEN)/parser.h | $(GEN)
+$(GEN)/lexer.c $(GEN)/lexer.h &: dsl/lexer.l $(GEN)/parser.h | $(GEN)
 	flex --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
 
 # Flex's and bison's own code is not ours to keep warning-free.
