@@ -20,13 +20,19 @@
 int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i];
+	const char *format = NULL;
 
-	if (strncmp(a, "--format=", 9) == 0) {
-		if (strcmp(a + 9, "text") == 0)
+	/* --format=F and --format F, as getopt_long takes them. */
+	if (strncmp(a, "--format=", 9) == 0)
+		format = a + 9;
+	else if (strcmp(a, "--format") == 0 && *i + 1 < argc)
+		format = argv[++*i];
+	if (format != NULL) {
+		if (strcmp(format, "text") == 0)
 			o->format = SC_TEXT;
-		else if (strcmp(a + 9, "json") == 0)
+		else if (strcmp(format, "json") == 0)
 			o->format = SC_JSON;
-		else if (strcmp(a + 9, "sarif") == 0)
+		else if (strcmp(format, "sarif") == 0)
 			o->format = SC_SARIF;
 		else
 			goto bad;
@@ -53,8 +59,12 @@ int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i)
 		goto bad;
 	return 0;
 bad:
-	fprintf(stderr, "scrubc: bad option '%s' (--format=text|json|sarif, "
-		"--schema FILE)\n", a);
+	if (format != NULL && strcmp(a, "--format") == 0)
+		fprintf(stderr, "scrubc: bad option '%s %s' (--format=text|json|"
+			"sarif, --schema FILE)\n", a, format);
+	else
+		fprintf(stderr, "scrubc: bad option '%s' (--format=text|json|"
+			"sarif, --schema FILE)\n", a);
 	return -1;
 }
 
@@ -460,6 +470,8 @@ static const struct {
 	{ "unknown-path", "A path no event of the given schemas has." },
 	{ "unknown-field", "A top-level field EventBridge events do not "
 	  "have." },
+	{ "truncate-ip", "A truncate to a number of characters on a field "
+	  "named like an IP address, where 'to /N' was probably meant." },
 };
 
 static const char *describe(const char *code)
