@@ -893,6 +893,165 @@ int json_complete_all(struct json_doc *d)
 	return d->failed ? -1 : 0;
 }
 
+/* ---- validating without nodes -------------------------------------------- */
+
+/* Skip the string whose opening quote is at p: scan_string's checks and
+ * errors, nothing recorded. */
+static inline const unsigned char *skip_string(struct json_doc *d,
+					       const unsigned char *p,
+					       const unsigned char *end)
+{
+	uint8_t fl = 0;
+
+	return scan_string(d, p, end, &fl, 0);
+}
+
+/* parse_run's grammar and checks, in the same order and with the same
+ * messages, minus everything that makes or links nodes. The kinds of the
+ * containers it opens go into the frames above the paused parse's, which
+ * that parse does not use until it opens a container there itself. */
+static enum json_error validate_run(struct json_doc *d, struct json_parse *ps)
+{
+	const unsigned char *b = (const unsigned char *)ps->base;
+	const unsigned char *p = b + ps->pos, *end = b + ps->end;
+	struct json_frame *fr = d->frames;
+	uint32_t depth = ps->depth, count = d->count;
+	uint8_t object = depth ? fr[depth - 1].object : 0;
+	const unsigned char *q;
+
+	switch (ps->label) {
+	case P_VALUE:
+		goto value;
+	case P_KEY:
+		goto key;
+	case P_OPEN:
+		goto open;
+	case P_AFTER:
+		goto after;
+	case P_DONE:
+		return JSON_OK;
+	}
+	p = skip_ws(p, end);
+
+value:
+	if (p >= end)
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "unexpected end of input, expected a value");
+	if (count > d->lim.max_nodes)
+		return fail(d, JSON_E_NODES, (const char *)p,
+			    "too many values in one event");
+	count++;
+	switch (*p) {
+	case '{':
+	case '[':
+		if (depth == d->lim.max_depth)
+			return fail(d, JSON_E_DEPTH, (const char *)p,
+				    "nesting too deep");
+		object = *p == '{';
+		fr[depth++].object = object;
+		p = skip_ws(p + 1, end);
+		goto open;
+	case '"':
+		q = skip_string(d, p, end);
+		if (q == NULL)
+			return d->err;
+		break;
+	case 't':
+		if (end - p < 4 || memcmp(p, "true", 4) != 0)
+			goto bad_literal;
+		q = p + 4;
+		break;
+	case 'f':
+		if (end - p < 5 || memcmp(p, "false", 5) != 0)
+			goto bad_literal;
+		q = p + 5;
+		break;
+	case 'n':
+		if (end - p < 4 || memcmp(p, "null", 4) != 0)
+			goto bad_literal;
+		q = p + 4;
+		break;
+	default:
+		q = scan_number(p, end);
+		if (q == NULL)
+			return fail(d, JSON_E_SYNTAX, (const char *)p,
+				    *p == '-' || (*p >= '0' && *p <= '9')
+				    ? "invalid number" : "unexpected character");
+		break;
+	}
+	p = q;
+	goto after;
+
+open:
+	if (p < end && (*p == '}' || *p == ']')) {
+		if ((*p == '}') != object)
+			return fail(d, JSON_E_SYNTAX, (const char *)p,
+				    "mismatched bracket");
+		goto close;
+	}
+	if (!object)
+		goto value;
+
+key:
+	if (p >= end || *p != '"')
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "expected a string key");
+	q = skip_string(d, p, end);
+	if (q == NULL)
+		return d->err;
+	p = skip_ws(q, end);
+	if (p >= end || *p != ':')
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "expected ':' after object key");
+	p = skip_ws(p + 1, end);
+	goto value;
+
+after:
+	p = skip_ws(p, end);
+	if (depth == 0) {
+		if (p != end)
+			return fail(d, JSON_E_SYNTAX, (const char *)p,
+				    "unexpected data after the JSON value");
+		return JSON_OK;
+	}
+	if (p >= end)
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "unexpected end of input inside a container");
+	if (*p == ',') {
+		p = skip_ws(p + 1, end);
+		if (object)
+			goto key;
+		goto value;
+	}
+	if (*p != (object ? '}' : ']'))
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    object ? "expected ',' or '}' in object"
+				   : "expected ',' or ']' in array");
+
+close:
+	p++;
+	depth--;
+	object = depth ? fr[depth - 1].object : 0;
+	goto after;
+
+bad_literal:
+	return fail(d, JSON_E_SYNTAX, (const char *)p, "invalid literal");
+}
+
+enum json_error json_validate_rest(struct json_doc *d)
+{
+	enum json_error e;
+
+	if (d->failed)
+		return d->err;
+	e = validate_run(d, &d->parse);
+	if (e != JSON_OK) {
+		d->failed = 1;
+		d->parse.label = P_DONE;
+	}
+	return e;
+}
+
 enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 			   int canonical, int lazy)
 {
@@ -923,6 +1082,8 @@ enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 
 struct key_entry {
 	uint64_t hash;
+	const char *key;	/* decoded */
+	uint32_t keylen;
 	uint32_t pos;		/* member position, for a stable order */
 	json_ref ref;
 };
@@ -952,33 +1113,60 @@ static void take_value(struct json_doc *d, json_ref to, json_ref from)
 	s->first = 0;
 }
 
+/* The members of `obj` with their decoded keys, in order. Escaped keys
+ * are decoded into one scratch block (*scratch, for the caller to free),
+ * not the arena: whether an event parses must not depend on how much
+ * edit memory is left, or on when the parse gets to this object. */
+static struct key_entry *member_keys(struct json_doc *d, json_ref obj,
+				     uint32_t n, char **scratch)
+{
+	struct key_entry *e = scrub_malloc((size_t)n * sizeof *e + 1);
+	size_t room = 0, used = 0;
+	uint32_t i = 0;
+	json_ref c;
+
+	for (c = d->nodes[obj].first; c; c = d->nodes[c].next)
+		if (d->nodes[c].flags & JN_KEY_ESCAPED)
+			room += d->nodes[c].keylen;
+	*scratch = scrub_malloc(room + 1);
+	if (e == NULL || *scratch == NULL) {
+		free(e);
+		free(*scratch);
+		return NULL;
+	}
+	for (c = d->nodes[obj].first; c; c = d->nodes[c].next, i++) {
+		const struct json_node *m = &d->nodes[c];
+
+		e[i].key = json_key_text(d, c);
+		e[i].keylen = m->keylen;
+		if (m->flags & JN_KEY_ESCAPED) {
+			e[i].keylen = (uint32_t)json_unescape(e[i].key,
+							      m->keylen,
+							      *scratch + used);
+			e[i].key = *scratch + used;
+			used += e[i].keylen;
+		}
+		e[i].hash = XXH3_64bits(e[i].key, e[i].keylen);
+		e[i].pos = i;
+		e[i].ref = c;
+	}
+	return e;
+}
+
 /* Resolve repeated keys in `obj`: the first member stays, later ones with
  * the same key go. First, not last: a reader that stops at the first
  * occurrence (see lazy parsing) then sees the value that is kept. Sorting
  * by hash keeps this O(n log n) even for hostile objects. */
 static int dedupe_object(struct json_doc *d, json_ref obj)
 {
-	uint32_t n = json_length(d, obj), i = 0;
-	struct key_entry *e;
-	json_ref c;
+	uint32_t n = json_length(d, obj), i;
+	char *scratch;
+	struct key_entry *e = member_keys(d, obj, n, &scratch);
 
-	e = scrub_malloc((size_t)n * sizeof *e);
 	if (e == NULL) {
 		d->err = JSON_E_MEMORY;
 		d->err_msg = "out of memory";
 		return -1;
-	}
-	for (c = d->nodes[obj].first; c; c = d->nodes[c].next, i++) {
-		size_t kl;
-		const char *k = json_key(d, c, &kl);
-
-		if (k == NULL) {
-			free(e);
-			return -1;
-		}
-		e[i].hash = XXH3_64bits(k, kl);
-		e[i].pos = i;
-		e[i].ref = c;
 	}
 	qsort(e, n, sizeof *e, cmp_key_entry);
 
@@ -990,32 +1178,22 @@ static int dedupe_object(struct json_doc *d, json_ref obj)
 		while (j < n && e[j].hash == e[i].hash)
 			j++;
 		for (uint32_t a = i; a < j; a++) {
-			size_t al;
-			const char *ak;
-
 			if (e[a].ref == 0)
 				continue;
-			ak = json_key(d, e[a].ref, &al);
 			for (uint32_t b = a + 1; b < j; b++) {
-				size_t bl;
-				const char *bk;
-
-				if (e[b].ref == 0)
+				if (e[b].ref == 0 ||
+				    e[a].keylen != e[b].keylen ||
+				    memcmp(e[a].key, e[b].key,
+					   e[a].keylen) != 0)
 					continue;
-				bk = json_key(d, e[b].ref, &bl);
-				if (ak == NULL || bk == NULL) {
-					free(e);
-					return -1;
-				}
-				if (al == bl && memcmp(ak, bk, al) == 0) {
-					unlink_node(d, e[b].ref);
-					e[b].ref = 0;
-				}
+				unlink_node(d, e[b].ref);
+				e[b].ref = 0;
 			}
 		}
 		i = j;
 	}
 	free(e);
+	free(scratch);
 	return 0;
 }
 

@@ -155,6 +155,15 @@ enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 int json_complete(struct json_doc *d, json_ref r);
 int json_complete_all(struct json_doc *d);
 
+/* Check the rest of the event after a lazy parse paused, as finishing the
+ * parse would, but without making nodes: the same grammar, UTF-8 and
+ * limits (each value counts against max_nodes as if it were a node), so
+ * the same error at the same byte. For an event decided before its end
+ * (dropped): is it valid, at a fraction of the cost of parsing it.
+ * Returns JSON_OK, or the error with d->err* and d->failed set. The nodes
+ * and the paused parse are left as they were. */
+enum json_error json_validate_rest(struct json_doc *d);
+
 static inline struct json_node *json_node(const struct json_doc *d,
 					  json_ref r)
 {
