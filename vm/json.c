@@ -541,8 +541,9 @@ static inline const unsigned char *skip_ws(const unsigned char *p,
 	return p;
 }
 
-static const unsigned char *scan_number(const unsigned char *p,
-					const unsigned char *end)
+/* Inlined always: a call per number costs more than the scan. */
+static inline __attribute__((always_inline)) const unsigned char *
+scan_number(const unsigned char *p, const unsigned char *end)
 {
 	if (p < end && *p == '-')
 		p++;
@@ -600,6 +601,21 @@ static int seen_key(const struct json_doc *d, const struct json_frame *f,
 
 static int dedupe_object(struct json_doc *d, json_ref obj);
 static void unlink_node(struct json_doc *d, json_ref r);
+
+/* Should the parse pause for r, a new child of ps->stop? Always, unless
+ * json_member is looking for a key: then only for members that may have
+ * it (escaped keys are left to json_member to decode), which saves a
+ * pause and a resume per member passed over. */
+static inline int wanted(const struct json_doc *d,
+			 const struct json_parse *ps, json_ref r)
+{
+	const struct json_node *n = &d->nodes[r];
+
+	if (ps->want == NULL || (n->flags & JN_KEY_ESCAPED))
+		return 1;
+	return n->keylen == ps->wantlen &&
+	       memcmp(ps->base + n->key, ps->want, n->keylen) == 0;
+}
 
 /* Parse text into nodes: `ps` says which text (offsets in the nodes are
  * relative to ps->base, the input or the arena) and where a paused parse
@@ -684,7 +700,7 @@ value:
 		if (q != p + 1)
 			f->compact = 0;
 		p = q;
-		if (d->nodes[r].parent == ps->stop) {
+		if (d->nodes[r].parent == ps->stop && wanted(d, ps, r)) {
 			ps->added = r;
 			ps->label = P_OPEN;
 			goto pause;
@@ -727,7 +743,8 @@ value:
 	}
 	d->nodes[r].len = (uint32_t)(q - p);
 	p = q;
-	if (d->nodes[r].parent == ps->stop && f != NULL) {
+	if (d->nodes[r].parent == ps->stop && f != NULL &&
+	    wanted(d, ps, r)) {
 		ps->added = r;
 		ps->label = P_AFTER;
 		goto pause;
@@ -896,26 +913,40 @@ int json_complete_all(struct json_doc *d)
 /* ---- validating without nodes -------------------------------------------- */
 
 /* Skip the string whose opening quote is at p: scan_string's checks and
- * errors, nothing recorded. */
+ * errors, nothing recorded. Most strings are plain ASCII, done in one
+ * SIMD skip; anything else goes to scan_string from the start, so errors
+ * come out exactly as the parser reports them. */
 static inline const unsigned char *skip_string(struct json_doc *d,
 					       const unsigned char *p,
 					       const unsigned char *end)
 {
+	const unsigned char *q = skip_plain(p + 1, end);
 	uint8_t fl = 0;
 
+	if (q < end && *q == '"')
+		return q + 1;
 	return scan_string(d, p, end, &fl, 0);
 }
 
 /* parse_run's grammar and checks, in the same order and with the same
- * messages, minus everything that makes or links nodes. The kinds of the
- * containers it opens go into the frames above the paused parse's, which
- * that parse does not use until it opens a container there itself. */
-static enum json_error validate_run(struct json_doc *d, struct json_parse *ps)
+ * messages, minus everything that makes or links nodes; from where `ps`
+ * paused until the container at depth `stop` + 1 closes (*pos is then just
+ * after it), or with `stop` 0 to the end of the text. *count is the
+ * values so far, as node_new counts them. The kinds of the containers it
+ * opens go into the frames above the paused parse's, which that parse
+ * does not use until it opens a container there itself. The fast paths
+ * (',' and ':' with no space around) only skip skip_ws where it would
+ * have found nothing. */
+static enum json_error validate_run(struct json_doc *d,
+				    const struct json_parse *ps,
+				    uint32_t stop, uint32_t *count,
+				    uint32_t *pos)
 {
 	const unsigned char *b = (const unsigned char *)ps->base;
 	const unsigned char *p = b + ps->pos, *end = b + ps->end;
 	struct json_frame *fr = d->frames;
-	uint32_t depth = ps->depth, count = d->count;
+	uint32_t depth = ps->depth, n = *count;
+	const uint32_t max_nodes = d->lim.max_nodes;
 	uint8_t object = depth ? fr[depth - 1].object : 0;
 	const unsigned char *q;
 
@@ -927,8 +958,11 @@ static enum json_error validate_run(struct json_doc *d, struct json_parse *ps)
 	case P_OPEN:
 		goto open;
 	case P_AFTER:
+		if (depth == 0)
+			goto done;
 		goto after;
 	case P_DONE:
+		*pos = ps->pos;
 		return JSON_OK;
 	}
 	p = skip_ws(p, end);
@@ -937,11 +971,16 @@ value:
 	if (p >= end)
 		return fail(d, JSON_E_SYNTAX, (const char *)p,
 			    "unexpected end of input, expected a value");
-	if (count > d->lim.max_nodes)
+	if (n > max_nodes)
 		return fail(d, JSON_E_NODES, (const char *)p,
 			    "too many values in one event");
-	count++;
+	n++;
 	switch (*p) {
+	case '"':
+		p = skip_string(d, p, end);
+		if (p == NULL)
+			return d->err;
+		goto after;
 	case '{':
 	case '[':
 		if (depth == d->lim.max_depth)
@@ -951,11 +990,6 @@ value:
 		fr[depth++].object = object;
 		p = skip_ws(p + 1, end);
 		goto open;
-	case '"':
-		q = skip_string(d, p, end);
-		if (q == NULL)
-			return d->err;
-		break;
 	case 't':
 		if (end - p < 4 || memcmp(p, "true", 4) != 0)
 			goto bad_literal;
@@ -980,7 +1014,51 @@ value:
 		break;
 	}
 	p = q;
+
+after:
+	if (p < end && *p == ',')
+		goto comma;
+	p = skip_ws(p, end);
+	if (p >= end)
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "unexpected end of input inside a container");
+	if (*p == ',')
+		goto comma;
+	if (*p != (object ? '}' : ']'))
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    object ? "expected ',' or '}' in object"
+				   : "expected ',' or ']' in array");
+close:
+	p++;
+	if (--depth == stop) {
+		if (stop == 0)
+			goto done;
+		*pos = (uint32_t)(p - b);
+		*count = n;
+		return JSON_OK;
+	}
+	object = fr[depth - 1].object;
 	goto after;
+
+comma:
+	p = skip_ws(p + 1, end);
+	if (!object)
+		goto value;
+key:
+	if (p >= end || *p != '"')
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "expected a string key");
+	p = skip_string(d, p, end);
+	if (p == NULL)
+		return d->err;
+	if (p >= end || *p != ':') {
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':')
+			return fail(d, JSON_E_SYNTAX, (const char *)p,
+				    "expected ':' after object key");
+	}
+	p = skip_ws(p + 1, end);
+	goto value;
 
 open:
 	if (p < end && (*p == '}' || *p == ']')) {
@@ -989,50 +1067,18 @@ open:
 				    "mismatched bracket");
 		goto close;
 	}
-	if (!object)
-		goto value;
-
-key:
-	if (p >= end || *p != '"')
-		return fail(d, JSON_E_SYNTAX, (const char *)p,
-			    "expected a string key");
-	q = skip_string(d, p, end);
-	if (q == NULL)
-		return d->err;
-	p = skip_ws(q, end);
-	if (p >= end || *p != ':')
-		return fail(d, JSON_E_SYNTAX, (const char *)p,
-			    "expected ':' after object key");
-	p = skip_ws(p + 1, end);
+	if (object)
+		goto key;
 	goto value;
 
-after:
+done:
 	p = skip_ws(p, end);
-	if (depth == 0) {
-		if (p != end)
-			return fail(d, JSON_E_SYNTAX, (const char *)p,
-				    "unexpected data after the JSON value");
-		return JSON_OK;
-	}
-	if (p >= end)
+	if (p != end)
 		return fail(d, JSON_E_SYNTAX, (const char *)p,
-			    "unexpected end of input inside a container");
-	if (*p == ',') {
-		p = skip_ws(p + 1, end);
-		if (object)
-			goto key;
-		goto value;
-	}
-	if (*p != (object ? '}' : ']'))
-		return fail(d, JSON_E_SYNTAX, (const char *)p,
-			    object ? "expected ',' or '}' in object"
-				   : "expected ',' or ']' in array");
-
-close:
-	p++;
-	depth--;
-	object = depth ? fr[depth - 1].object : 0;
-	goto after;
+			    "unexpected data after the JSON value");
+	*pos = (uint32_t)(p - b);
+	*count = n;
+	return JSON_OK;
 
 bad_literal:
 	return fail(d, JSON_E_SYNTAX, (const char *)p, "invalid literal");
@@ -1040,11 +1086,12 @@ bad_literal:
 
 enum json_error json_validate_rest(struct json_doc *d)
 {
+	uint32_t count = d->count, pos;
 	enum json_error e;
 
 	if (d->failed)
 		return d->err;
-	e = validate_run(d, &d->parse);
+	e = validate_run(d, &d->parse, 0, &count, &pos);
 	if (e != JSON_OK) {
 		d->failed = 1;
 		d->parse.label = P_DONE;
@@ -1232,14 +1279,17 @@ json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
 
 	/* Still being parsed: read on until the key shows up or the object
 	 * ends. A later duplicate cannot matter: the first one is kept. */
+	d->parse.want = key;
+	d->parse.wantlen = (uint32_t)keylen;
+	c = 0;
 	while (d->nodes[obj].flags & JN_OPEN) {
 		c = resume(d, obj);
-		if (c && key_is(d, c, key, keylen))
-			return c;
-		if (d->failed)
-			return 0;
+		if ((c && key_is(d, c, key, keylen)) || d->failed)
+			break;
+		c = 0;
 	}
-	return 0;
+	d->parse.want = NULL;
+	return d->failed ? 0 : c;
 }
 
 json_ref json_member_stable(struct json_doc *d, json_ref obj,

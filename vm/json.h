@@ -98,6 +98,9 @@ struct json_parse {
 	json_ref root;
 	json_ref stop;		/* pause when this node grows or closes */
 	json_ref added;		/* the child that made it pause */
+	const char *want;	/* if set, pause only for stop's members
+				 * that may have this key (json_member) */
+	uint32_t wantlen;
 };
 
 /* A remembered look-up: see json_member_stable(). */
