@@ -346,6 +346,22 @@ static const unsigned char *scan_string(struct json_doc *d,
 	return p + 1;
 }
 
+/* scan_string, with the common case inline: plain ASCII up to the
+ * closing quote, found in one SIMD skip, sets no flags. Anything else is
+ * scanned again from the start by scan_string, so errors and flags are
+ * exactly its own. */
+static inline const unsigned char *scan_string_fast(struct json_doc *d,
+						    const unsigned char *p,
+						    const unsigned char *end,
+						    uint8_t *flags, int shift)
+{
+	const unsigned char *q = skip_plain(p + 1, end);
+
+	if (q < end && *q == '"')
+		return q + 1;
+	return scan_string(d, p, end, flags, shift);
+}
+
 /* Decode one escape at s (s[0] == '\\'); returns its length in the input
  * and stores the code point. The input was validated by the parser. */
 static size_t decode_escape(const unsigned char *s, uint32_t *cp)
@@ -707,7 +723,7 @@ value:
 		}
 		goto open;
 	case '"':
-		q = scan_string(d, p, end, &d->nodes[r].flags, 0);
+		q = scan_string_fast(d, p, end, &d->nodes[r].flags, 0);
 		if (q == NULL)
 			return d->err;
 		d->nodes[r].type = JSON_STRING;
@@ -767,7 +783,7 @@ key:
 		return fail(d, JSON_E_SYNTAX, (const char *)p,
 			    "expected a string key");
 	keyflags = key_flag;
-	q = scan_string(d, p, end, &keyflags, 1);
+	q = scan_string_fast(d, p, end, &keyflags, 1);
 	if (q == NULL)
 		return d->err;
 	key = (uint32_t)(p + 1 - b);
@@ -913,19 +929,14 @@ int json_complete_all(struct json_doc *d)
 /* ---- validating without nodes -------------------------------------------- */
 
 /* Skip the string whose opening quote is at p: scan_string's checks and
- * errors, nothing recorded. Most strings are plain ASCII, done in one
- * SIMD skip; anything else goes to scan_string from the start, so errors
- * come out exactly as the parser reports them. */
+ * errors, nothing recorded. */
 static inline const unsigned char *skip_string(struct json_doc *d,
 					       const unsigned char *p,
 					       const unsigned char *end)
 {
-	const unsigned char *q = skip_plain(p + 1, end);
 	uint8_t fl = 0;
 
-	if (q < end && *q == '"')
-		return q + 1;
-	return scan_string(d, p, end, &fl, 0);
+	return scan_string_fast(d, p, end, &fl, 0);
 }
 
 /* parse_run's grammar and checks, in the same order and with the same
