@@ -243,6 +243,37 @@ static inline const unsigned char *skip_plain(const unsigned char *p,
 	return p;
 }
 
+/* Skip bytes that a canonical string spells as themselves: all but '"',
+ * '\\' and controls (non-ASCII bytes included), 16 at a time where the
+ * input allows. */
+static inline const unsigned char *skip_verbatim(const unsigned char *p,
+						 const unsigned char *end)
+{
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1F);
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		/* Unsigned v <= 0x1F exactly when min(v, 0x1F) == v. */
+		__m128i s = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, ctl),
+							v),
+					 _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+						      _mm_cmpeq_epi8(v,
+								     bslash)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(s);
+
+		if (mask != 0)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 /* Scan the string whose opening quote is at p; returns the byte after the
  * closing quote, or NULL with the error set. Adds JN_ESCAPED and
  * JN_NONCANON (shifted by `shift` for keys) to *flags. */
@@ -478,10 +509,8 @@ void json_encode_string(struct buf *out, const char *utf8, size_t len)
 
 	buf_putc(out, '"');
 	while (p < end) {
-		const unsigned char *q = p;
+		const unsigned char *q = skip_verbatim(p, end);
 
-		while (q < end && *q >= 0x20 && *q != '"' && *q != '\\')
-			q++;
 		buf_put(out, p, (size_t)(q - p));
 		if (q == end)
 			break;
@@ -1266,15 +1295,22 @@ uint32_t json_length(struct json_doc *d, json_ref container)
 	return n;
 }
 
-static int key_is(const struct json_doc *d, json_ref c, const char *key,
-		  size_t keylen)
+static inline int key_is(const struct json_doc *d, json_ref c,
+			 const char *key, size_t keylen)
 {
 	const struct json_node *n = &d->nodes[c];
-	const char *k = json_key_text(d, c);
+	const char *k;
 
+	/* Most members differ in length or in the first byte: tell them
+	 * apart before finding the text or calling memcmp. */
 	if (n->flags & JN_KEY_ESCAPED)
-		return escaped_equals(k, n->keylen, key, keylen);
-	return n->keylen == keylen && memcmp(k, key, keylen) == 0;
+		return escaped_equals(json_key_text(d, c), n->keylen, key,
+				      keylen);
+	if (n->keylen != keylen)
+		return 0;
+	k = json_key_text(d, c);
+	return keylen == 0 ||
+	       (k[0] == key[0] && memcmp(k + 1, key + 1, keylen - 1) == 0);
 }
 
 json_ref json_member(struct json_doc *d, json_ref obj, const char *key,

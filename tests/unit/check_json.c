@@ -364,6 +364,93 @@ START_TEST(test_encode)
 }
 END_TEST
 
+/* The canonical spelling of one byte, the obvious way. */
+static void encode_byte(struct buf *b, unsigned char c)
+{
+	char esc[8];
+
+	if (c == '"' || c == '\\')
+		snprintf(esc, sizeof esc, "\\%c", c);
+	else if (c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
+		 c == '\t')
+		snprintf(esc, sizeof esc, "\\%c", "bfnrt"[c == '\b' ? 0 :
+			 c == '\f' ? 1 : c == '\n' ? 2 : c == '\r' ? 3 : 4]);
+	else if (c < 0x20)
+		snprintf(esc, sizeof esc, "\\u%04x", c);
+	else
+		snprintf(esc, sizeof esc, "%c", c);
+	buf_puts(b, esc);
+}
+
+/* Every byte value at every position of a 40-byte string (16-byte blocks
+ * and the tail): encoded as byte-by-byte encoding would. */
+START_TEST(test_encode_every_byte)
+{
+	struct buf got, want;
+	unsigned char s[40];
+
+	buf_init(&got, 1024);
+	buf_init(&want, 1024);
+	for (unsigned pos = 0; pos < sizeof s; pos++) {
+		for (unsigned c = 0; c < 256; c++) {
+			memset(s, 'x', sizeof s);
+			s[pos] = (unsigned char)c;
+			buf_reset(&got);
+			buf_reset(&want);
+			json_encode_string(&got, (const char *)s, sizeof s);
+			buf_putc(&want, '"');
+			for (unsigned i = 0; i < sizeof s; i++)
+				encode_byte(&want, s[i]);
+			buf_putc(&want, '"');
+			ck_assert_msg(got.len == want.len &&
+				      memcmp(got.data, want.data, got.len) == 0,
+				      "byte %u at %u", c, pos);
+		}
+	}
+	buf_free(&got);
+	buf_free(&want);
+}
+END_TEST
+
+/* Every byte value at every position of a 40-byte string value: the
+ * SIMD skips and their scalar tails must find exactly what a byte-by-byte
+ * scan finds, parsing whole and validating the rest alike. */
+START_TEST(test_string_every_byte)
+{
+	char in[64];
+	const size_t body = 6, n = body + 40 + 2;
+
+	for (unsigned pos = 0; pos < 40; pos++) {
+		for (unsigned c = 0; c < 256; c++) {
+			enum json_error want = JSON_OK, e;
+			size_t at = body + pos;
+
+			memcpy(in, "{\"a\":\"", body);
+			memset(in + body, 'x', 40);
+			memcpy(in + body + 40, "\"}", 2);
+			in[body + pos] = (char)c;
+			if (c < 0x20 || c == '\\')
+				want = JSON_E_SYNTAX;
+			else if (c >= 0x80)
+				want = JSON_E_UTF8;
+			else if (c == '"')
+				want = JSON_E_SYNTAX, at++;
+			/* \" escapes the closing quote: no end in sight. */
+			if (c == '\\' && pos == 39)
+				at = n;
+			e = json_parse(&doc, in, n, 0, 0);
+			ck_assert_msg(e == want, "byte %u at %u: %d", c, pos,
+				      e);
+			if (e != JSON_OK)
+				ck_assert_msg(doc.err_offset == at,
+					      "byte %u at %u: at %zu", c, pos,
+					      doc.err_offset);
+			validate_like_whole(&doc, in, n, NULL);
+		}
+	}
+}
+END_TEST
+
 /* ---- JSONTestSuite ------------------------------------------------------- */
 
 static size_t b64decode(const char *s, size_t n, unsigned char *out)
@@ -467,6 +554,8 @@ static Suite *json_suite(void)
 	tcase_add_test(t, test_escaped_lookup);
 	tcase_add_test(t, test_lazy);
 	tcase_add_test(t, test_encode);
+	tcase_add_test(t, test_encode_every_byte);
+	tcase_add_test(t, test_string_every_byte);
 	tcase_add_test(t, test_json_test_suite);
 	suite_add_tcase(s, t);
 	return s;
