@@ -831,6 +831,11 @@ key:
 			f->maybe_dup = 1;
 		f->keyset |= bit;
 	}
+	/* Compact text: ':' and the value right after the key. */
+	if (end - q > 1 && *q == ':' && q[1] > ' ') {
+		p = q + 1;
+		goto value;
+	}
 	p = skip_ws(q, end);
 	if (p != q)
 		f->compact = 0;
@@ -851,6 +856,13 @@ after:
 				    "unexpected data after the JSON value");
 		ps->label = P_DONE;
 		goto pause;
+	}
+	/* Compact text: ',' and the next member or element right after. */
+	if (end - p > 1 && *p == ',' && p[1] > ' ') {
+		p++;
+		if (f->object)
+			goto key;
+		goto value;
 	}
 	q = skip_ws(p, end);
 	if (q != p)
