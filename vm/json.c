@@ -621,6 +621,46 @@ scan_number(const unsigned char *p, const unsigned char *end)
 	return p;
 }
 
+/* The token at p that is neither a string nor a container: a literal or
+ * a number. Returns the byte after it with *type set, or NULL with the
+ * error set. */
+static inline __attribute__((always_inline)) const unsigned char *
+scan_scalar(struct json_doc *d, const unsigned char *p,
+	    const unsigned char *end, uint8_t *type)
+{
+	const unsigned char *q;
+
+	switch (*p) {
+	case 't':
+		if (end - p < 4 || memcmp(p, "true", 4) != 0)
+			break;
+		*type = JSON_TRUE;
+		return p + 4;
+	case 'f':
+		if (end - p < 5 || memcmp(p, "false", 5) != 0)
+			break;
+		*type = JSON_FALSE;
+		return p + 5;
+	case 'n':
+		if (end - p < 4 || memcmp(p, "null", 4) != 0)
+			break;
+		*type = JSON_NULL;
+		return p + 4;
+	default:
+		q = scan_number(p, end);
+		if (q != NULL) {
+			*type = JSON_NUMBER;
+			return q;
+		}
+		fail(d, JSON_E_SYNTAX, (const char *)p,
+		     *p == '-' || (*p >= '0' && *p <= '9')
+		     ? "invalid number" : "unexpected character");
+		return NULL;
+	}
+	fail(d, JSON_E_SYNTAX, (const char *)p, "invalid literal");
+	return NULL;
+}
+
 /* A cheap bucket for a raw (unescaped) key, for the duplicate filter:
  * keys of one object rarely share both length and last byte. */
 static inline uint64_t key_bit(const unsigned char *k, size_t n)
@@ -759,31 +799,10 @@ value:
 		if (f && (d->nodes[r].flags & JN_NONCANON) && d->canonical)
 			f->compact = 0;
 		break;
-	case 't':
-		if (end - p < 4 || memcmp(p, "true", 4) != 0)
-			goto bad_literal;
-		d->nodes[r].type = JSON_TRUE;
-		q = p + 4;
-		break;
-	case 'f':
-		if (end - p < 5 || memcmp(p, "false", 5) != 0)
-			goto bad_literal;
-		d->nodes[r].type = JSON_FALSE;
-		q = p + 5;
-		break;
-	case 'n':
-		if (end - p < 4 || memcmp(p, "null", 4) != 0)
-			goto bad_literal;
-		d->nodes[r].type = JSON_NULL;
-		q = p + 4;
-		break;
 	default:
-		q = scan_number(p, end);
+		q = scan_scalar(d, p, end, &d->nodes[r].type);
 		if (q == NULL)
-			return fail(d, JSON_E_SYNTAX, (const char *)p,
-				    *p == '-' || (*p >= '0' && *p <= '9')
-				    ? "invalid number" : "unexpected character");
-		d->nodes[r].type = JSON_NUMBER;
+			return d->err;
 		break;
 	}
 	d->nodes[r].len = (uint32_t)(q - p);
@@ -916,9 +935,6 @@ pause:
 	ps->keylen = keylen;
 	ps->keyflags = keyflags;
 	return JSON_OK;
-
-bad_literal:
-	return fail(d, JSON_E_SYNTAX, (const char *)p, "invalid literal");
 }
 
 /* Parse a whole text now: constants, and events when not lazy. */
@@ -999,7 +1015,7 @@ static enum json_error validate_run(struct json_doc *d,
 	struct json_frame *fr = d->frames;
 	uint32_t depth = ps->depth, n = *count;
 	const uint32_t max_nodes = d->lim.max_nodes;
-	uint8_t object = depth ? fr[depth - 1].object : 0;
+	uint8_t object = depth ? fr[depth - 1].object : 0, type;
 	const unsigned char *q;
 
 	switch (ps->label) {
@@ -1042,27 +1058,10 @@ value:
 		fr[depth++].object = object;
 		p = skip_ws(p + 1, end);
 		goto open;
-	case 't':
-		if (end - p < 4 || memcmp(p, "true", 4) != 0)
-			goto bad_literal;
-		q = p + 4;
-		break;
-	case 'f':
-		if (end - p < 5 || memcmp(p, "false", 5) != 0)
-			goto bad_literal;
-		q = p + 5;
-		break;
-	case 'n':
-		if (end - p < 4 || memcmp(p, "null", 4) != 0)
-			goto bad_literal;
-		q = p + 4;
-		break;
 	default:
-		q = scan_number(p, end);
+		q = scan_scalar(d, p, end, &type);
 		if (q == NULL)
-			return fail(d, JSON_E_SYNTAX, (const char *)p,
-				    *p == '-' || (*p >= '0' && *p <= '9')
-				    ? "invalid number" : "unexpected character");
+			return d->err;
 		break;
 	}
 	p = q;
@@ -1131,9 +1130,6 @@ done:
 	*pos = (uint32_t)(p - b);
 	*count = n;
 	return JSON_OK;
-
-bad_literal:
-	return fail(d, JSON_E_SYNTAX, (const char *)p, "invalid literal");
 }
 
 enum json_error json_validate_rest(struct json_doc *d)
