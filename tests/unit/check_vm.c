@@ -167,6 +167,54 @@ START_TEST(test_pseudonym_vector)
 }
 END_TEST
 
+/* Without --lazy-validation, whatever the policy decides early (drop,
+ * or a rule's reject), an event whose rest is not valid JSON gets the
+ * reject a whole parse gives: the input's code and byte, no rule, no
+ * policy position; a valid rest keeps the policy's decision. */
+static const struct {
+	const char *event;
+	enum scrub_status status;
+	const char *code, *rule, *message;
+} early[] = {
+	{ "{\"src\":\"s3\",\"z\":[1,2]}", SCRUB_DROP, NULL, NULL, NULL },
+	{ "{\"src\":\"s3\",\"z\":[1,}", SCRUB_REJECT, "invalid_json",
+	  NULL, "unexpected character at byte 19" },
+	{ "{\"src\":\"s3\",\"z\":\"\xc3\"}", SCRUB_REJECT,
+	  "invalid_utf8", NULL, "invalid UTF-8 in string at byte 17" },
+	{ "{\"card\":4111,\"z\":[1,2]}", SCRUB_REJECT, "type_mismatch",
+	  "cards", NULL },
+	{ "{\"card\":4111,\"z\":[1,2}", SCRUB_REJECT, "invalid_json", NULL,
+	  "expected ',' or ']' in array at byte 21" },
+	{ "[1,2", SCRUB_REJECT, "invalid_json", NULL,
+	  "unexpected end of input inside a container at byte 4" },
+	{ "[1,2]", SCRUB_REJECT, "not_an_object", NULL, NULL },
+};
+
+START_TEST(test_early_decision_invalid_rest)
+{
+	char err[256] = "";
+	scrub_program *p = compile_text(P("drop \"s3\" when .src == \"s3\"\n"
+					  "rule \"cards\" {\n"
+					  "  mask .card keep last 4\n}\n"),
+					err, sizeof err);
+	scrub_worker *w = scrub_worker_new(p, NULL);
+	const char *in = early[_i].event;
+	struct scrub_result r;
+
+	ck_assert_int_eq(scrub_run(w, in, strlen(in), &r), early[_i].status);
+	if (early[_i].code)
+		ck_assert_str_eq(r.code, early[_i].code);
+	if (early[_i].message)
+		ck_assert_str_eq(r.message, early[_i].message);
+	if (r.status == SCRUB_REJECT && early[_i].rule)
+		ck_assert_str_eq(r.rule, early[_i].rule);
+	else if (r.status == SCRUB_REJECT)
+		ck_assert(r.rule == NULL && r.policy_file == NULL);
+	scrub_worker_free(w);
+	scrub_program_free(p);
+}
+END_TEST
+
 /* The SHA-extensions HMAC is libsodium's, byte for byte: keys shorter
  * than, as long as and longer than a block; messages of every length
  * around one and two blocks, with and without a domain. Where the CPU
@@ -409,6 +457,8 @@ static Suite *vm_suite(void)
 	tcase_add_test(t, test_params);
 	tcase_add_test(t, test_no_key);
 	tcase_add_test(t, test_hmac_hw);
+	tcase_add_loop_test(t, test_early_decision_invalid_rest, 0,
+			    sizeof early / sizeof *early);
 	suite_add_tcase(s, t);
 	return s;
 }
