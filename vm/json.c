@@ -243,6 +243,37 @@ static inline const unsigned char *skip_plain(const unsigned char *p,
 	return p;
 }
 
+/* Skip bytes that a canonical string spells as themselves: all but '"',
+ * '\\' and controls (non-ASCII bytes included), 16 at a time where the
+ * input allows. */
+static inline const unsigned char *skip_verbatim(const unsigned char *p,
+						 const unsigned char *end)
+{
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1F);
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		/* Unsigned v <= 0x1F exactly when min(v, 0x1F) == v. */
+		__m128i s = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, ctl),
+							v),
+					 _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+						      _mm_cmpeq_epi8(v,
+								     bslash)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(s);
+
+		if (mask != 0)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 /* Scan the string whose opening quote is at p; returns the byte after the
  * closing quote, or NULL with the error set. Adds JN_ESCAPED and
  * JN_NONCANON (shifted by `shift` for keys) to *flags. */
@@ -344,6 +375,22 @@ static const unsigned char *scan_string(struct json_doc *d,
 	}
 	*flags |= (uint8_t)(fl << shift);
 	return p + 1;
+}
+
+/* scan_string, with the common case inline: plain ASCII up to the
+ * closing quote, found in one SIMD skip, sets no flags. Anything else is
+ * scanned again from the start by scan_string, so errors and flags are
+ * exactly its own. */
+static inline const unsigned char *scan_string_fast(struct json_doc *d,
+						    const unsigned char *p,
+						    const unsigned char *end,
+						    uint8_t *flags, int shift)
+{
+	const unsigned char *q = skip_plain(p + 1, end);
+
+	if (q < end && *q == '"')
+		return q + 1;
+	return scan_string(d, p, end, flags, shift);
 }
 
 /* Decode one escape at s (s[0] == '\\'); returns its length in the input
@@ -462,10 +509,8 @@ void json_encode_string(struct buf *out, const char *utf8, size_t len)
 
 	buf_putc(out, '"');
 	while (p < end) {
-		const unsigned char *q = p;
+		const unsigned char *q = skip_verbatim(p, end);
 
-		while (q < end && *q >= 0x20 && *q != '"' && *q != '\\')
-			q++;
 		buf_put(out, p, (size_t)(q - p));
 		if (q == end)
 			break;
@@ -541,8 +586,9 @@ static inline const unsigned char *skip_ws(const unsigned char *p,
 	return p;
 }
 
-static const unsigned char *scan_number(const unsigned char *p,
-					const unsigned char *end)
+/* Inlined always: a call per number costs more than the scan. */
+static inline __attribute__((always_inline)) const unsigned char *
+scan_number(const unsigned char *p, const unsigned char *end)
 {
 	if (p < end && *p == '-')
 		p++;
@@ -575,6 +621,46 @@ static const unsigned char *scan_number(const unsigned char *p,
 	return p;
 }
 
+/* The token at p that is neither a string nor a container: a literal or
+ * a number. Returns the byte after it with *type set, or NULL with the
+ * error set. */
+static inline __attribute__((always_inline)) const unsigned char *
+scan_scalar(struct json_doc *d, const unsigned char *p,
+	    const unsigned char *end, uint8_t *type)
+{
+	const unsigned char *q;
+
+	switch (*p) {
+	case 't':
+		if (end - p < 4 || memcmp(p, "true", 4) != 0)
+			break;
+		*type = JSON_TRUE;
+		return p + 4;
+	case 'f':
+		if (end - p < 5 || memcmp(p, "false", 5) != 0)
+			break;
+		*type = JSON_FALSE;
+		return p + 5;
+	case 'n':
+		if (end - p < 4 || memcmp(p, "null", 4) != 0)
+			break;
+		*type = JSON_NULL;
+		return p + 4;
+	default:
+		q = scan_number(p, end);
+		if (q != NULL) {
+			*type = JSON_NUMBER;
+			return q;
+		}
+		fail(d, JSON_E_SYNTAX, (const char *)p,
+		     *p == '-' || (*p >= '0' && *p <= '9')
+		     ? "invalid number" : "unexpected character");
+		return NULL;
+	}
+	fail(d, JSON_E_SYNTAX, (const char *)p, "invalid literal");
+	return NULL;
+}
+
 /* A cheap bucket for a raw (unescaped) key, for the duplicate filter:
  * keys of one object rarely share both length and last byte. */
 static inline uint64_t key_bit(const unsigned char *k, size_t n)
@@ -600,6 +686,21 @@ static int seen_key(const struct json_doc *d, const struct json_frame *f,
 
 static int dedupe_object(struct json_doc *d, json_ref obj);
 static void unlink_node(struct json_doc *d, json_ref r);
+
+/* Should the parse pause for r, a new child of ps->stop? Always, unless
+ * json_member is looking for a key: then only for members that may have
+ * it (escaped keys are left to json_member to decode), which saves a
+ * pause and a resume per member passed over. */
+static inline int wanted(const struct json_doc *d,
+			 const struct json_parse *ps, json_ref r)
+{
+	const struct json_node *n = &d->nodes[r];
+
+	if (ps->want == NULL || (n->flags & JN_KEY_ESCAPED))
+		return 1;
+	return n->keylen == ps->wantlen &&
+	       memcmp(ps->base + n->key, ps->want, n->keylen) == 0;
+}
 
 /* Parse text into nodes: `ps` says which text (offsets in the nodes are
  * relative to ps->base, the input or the arena) and where a paused parse
@@ -684,50 +785,30 @@ value:
 		if (q != p + 1)
 			f->compact = 0;
 		p = q;
-		if (d->nodes[r].parent == ps->stop) {
+		if (d->nodes[r].parent == ps->stop && wanted(d, ps, r)) {
 			ps->added = r;
 			ps->label = P_OPEN;
 			goto pause;
 		}
 		goto open;
 	case '"':
-		q = scan_string(d, p, end, &d->nodes[r].flags, 0);
+		q = scan_string_fast(d, p, end, &d->nodes[r].flags, 0);
 		if (q == NULL)
 			return d->err;
 		d->nodes[r].type = JSON_STRING;
 		if (f && (d->nodes[r].flags & JN_NONCANON) && d->canonical)
 			f->compact = 0;
 		break;
-	case 't':
-		if (end - p < 4 || memcmp(p, "true", 4) != 0)
-			goto bad_literal;
-		d->nodes[r].type = JSON_TRUE;
-		q = p + 4;
-		break;
-	case 'f':
-		if (end - p < 5 || memcmp(p, "false", 5) != 0)
-			goto bad_literal;
-		d->nodes[r].type = JSON_FALSE;
-		q = p + 5;
-		break;
-	case 'n':
-		if (end - p < 4 || memcmp(p, "null", 4) != 0)
-			goto bad_literal;
-		d->nodes[r].type = JSON_NULL;
-		q = p + 4;
-		break;
 	default:
-		q = scan_number(p, end);
+		q = scan_scalar(d, p, end, &d->nodes[r].type);
 		if (q == NULL)
-			return fail(d, JSON_E_SYNTAX, (const char *)p,
-				    *p == '-' || (*p >= '0' && *p <= '9')
-				    ? "invalid number" : "unexpected character");
-		d->nodes[r].type = JSON_NUMBER;
+			return d->err;
 		break;
 	}
 	d->nodes[r].len = (uint32_t)(q - p);
 	p = q;
-	if (d->nodes[r].parent == ps->stop && f != NULL) {
+	if (d->nodes[r].parent == ps->stop && f != NULL &&
+	    wanted(d, ps, r)) {
 		ps->added = r;
 		ps->label = P_AFTER;
 		goto pause;
@@ -750,7 +831,7 @@ key:
 		return fail(d, JSON_E_SYNTAX, (const char *)p,
 			    "expected a string key");
 	keyflags = key_flag;
-	q = scan_string(d, p, end, &keyflags, 1);
+	q = scan_string_fast(d, p, end, &keyflags, 1);
 	if (q == NULL)
 		return d->err;
 	key = (uint32_t)(p + 1 - b);
@@ -768,6 +849,11 @@ key:
 		if ((f->keyset & bit) && seen_key(d, f, b, p + 1, keylen))
 			f->maybe_dup = 1;
 		f->keyset |= bit;
+	}
+	/* Compact text: ':' and the value right after the key. */
+	if (end - q > 1 && *q == ':' && q[1] > ' ') {
+		p = q + 1;
+		goto value;
 	}
 	p = skip_ws(q, end);
 	if (p != q)
@@ -789,6 +875,13 @@ after:
 				    "unexpected data after the JSON value");
 		ps->label = P_DONE;
 		goto pause;
+	}
+	/* Compact text: ',' and the next member or element right after. */
+	if (end - p > 1 && *p == ',' && p[1] > ' ') {
+		p++;
+		if (f->object)
+			goto key;
+		goto value;
 	}
 	q = skip_ws(p, end);
 	if (q != p)
@@ -842,9 +935,6 @@ pause:
 	ps->keylen = keylen;
 	ps->keyflags = keyflags;
 	return JSON_OK;
-
-bad_literal:
-	return fail(d, JSON_E_SYNTAX, (const char *)p, "invalid literal");
 }
 
 /* Parse a whole text now: constants, and events when not lazy. */
@@ -893,6 +983,170 @@ int json_complete_all(struct json_doc *d)
 	return d->failed ? -1 : 0;
 }
 
+/* ---- validating without nodes -------------------------------------------- */
+
+/* Skip the string whose opening quote is at p: scan_string's checks and
+ * errors, nothing recorded. */
+static inline const unsigned char *skip_string(struct json_doc *d,
+					       const unsigned char *p,
+					       const unsigned char *end)
+{
+	uint8_t fl = 0;
+
+	return scan_string_fast(d, p, end, &fl, 0);
+}
+
+/* parse_run's grammar and checks, in the same order and with the same
+ * messages, minus everything that makes or links nodes; from where `ps`
+ * paused until the container at depth `stop` + 1 closes (*pos is then just
+ * after it), or with `stop` 0 to the end of the text. *count is the
+ * values so far, as node_new counts them. The kinds of the containers it
+ * opens go into the frames above the paused parse's, which that parse
+ * does not use until it opens a container there itself. The fast paths
+ * (',' and ':' with no space around) only skip skip_ws where it would
+ * have found nothing. */
+static enum json_error validate_run(struct json_doc *d,
+				    const struct json_parse *ps,
+				    uint32_t stop, uint32_t *count,
+				    uint32_t *pos)
+{
+	const unsigned char *b = (const unsigned char *)ps->base;
+	const unsigned char *p = b + ps->pos, *end = b + ps->end;
+	struct json_frame *fr = d->frames;
+	uint32_t depth = ps->depth, n = *count;
+	const uint32_t max_nodes = d->lim.max_nodes;
+	uint8_t object = depth ? fr[depth - 1].object : 0, type;
+	const unsigned char *q;
+
+	switch (ps->label) {
+	case P_VALUE:
+		goto value;
+	case P_KEY:
+		goto key;
+	case P_OPEN:
+		goto open;
+	case P_AFTER:
+		if (depth == 0)
+			goto done;
+		goto after;
+	case P_DONE:
+		*pos = ps->pos;
+		return JSON_OK;
+	}
+	p = skip_ws(p, end);
+
+value:
+	if (p >= end)
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "unexpected end of input, expected a value");
+	if (n > max_nodes)
+		return fail(d, JSON_E_NODES, (const char *)p,
+			    "too many values in one event");
+	n++;
+	switch (*p) {
+	case '"':
+		p = skip_string(d, p, end);
+		if (p == NULL)
+			return d->err;
+		goto after;
+	case '{':
+	case '[':
+		if (depth == d->lim.max_depth)
+			return fail(d, JSON_E_DEPTH, (const char *)p,
+				    "nesting too deep");
+		object = *p == '{';
+		fr[depth++].object = object;
+		p = skip_ws(p + 1, end);
+		goto open;
+	default:
+		q = scan_scalar(d, p, end, &type);
+		if (q == NULL)
+			return d->err;
+		break;
+	}
+	p = q;
+
+after:
+	if (p < end && *p == ',')
+		goto comma;
+	p = skip_ws(p, end);
+	if (p >= end)
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "unexpected end of input inside a container");
+	if (*p == ',')
+		goto comma;
+	if (*p != (object ? '}' : ']'))
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    object ? "expected ',' or '}' in object"
+				   : "expected ',' or ']' in array");
+close:
+	p++;
+	if (--depth == stop) {
+		if (stop == 0)
+			goto done;
+		*pos = (uint32_t)(p - b);
+		*count = n;
+		return JSON_OK;
+	}
+	object = fr[depth - 1].object;
+	goto after;
+
+comma:
+	p = skip_ws(p + 1, end);
+	if (!object)
+		goto value;
+key:
+	if (p >= end || *p != '"')
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "expected a string key");
+	p = skip_string(d, p, end);
+	if (p == NULL)
+		return d->err;
+	if (p >= end || *p != ':') {
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':')
+			return fail(d, JSON_E_SYNTAX, (const char *)p,
+				    "expected ':' after object key");
+	}
+	p = skip_ws(p + 1, end);
+	goto value;
+
+open:
+	if (p < end && (*p == '}' || *p == ']')) {
+		if ((*p == '}') != object)
+			return fail(d, JSON_E_SYNTAX, (const char *)p,
+				    "mismatched bracket");
+		goto close;
+	}
+	if (object)
+		goto key;
+	goto value;
+
+done:
+	p = skip_ws(p, end);
+	if (p != end)
+		return fail(d, JSON_E_SYNTAX, (const char *)p,
+			    "unexpected data after the JSON value");
+	*pos = (uint32_t)(p - b);
+	*count = n;
+	return JSON_OK;
+}
+
+enum json_error json_validate_rest(struct json_doc *d)
+{
+	uint32_t count = d->count, pos;
+	enum json_error e;
+
+	if (d->failed)
+		return d->err;
+	e = validate_run(d, &d->parse, 0, &count, &pos);
+	if (e != JSON_OK) {
+		d->failed = 1;
+		d->parse.label = P_DONE;
+	}
+	return e;
+}
+
 enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 			   int canonical, int lazy)
 {
@@ -923,6 +1177,8 @@ enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 
 struct key_entry {
 	uint64_t hash;
+	const char *key;	/* decoded */
+	uint32_t keylen;
 	uint32_t pos;		/* member position, for a stable order */
 	json_ref ref;
 };
@@ -952,33 +1208,60 @@ static void take_value(struct json_doc *d, json_ref to, json_ref from)
 	s->first = 0;
 }
 
+/* The members of `obj` with their decoded keys, in order. Escaped keys
+ * are decoded into one scratch block (*scratch, for the caller to free),
+ * not the arena: whether an event parses must not depend on how much
+ * edit memory is left, or on when the parse gets to this object. */
+static struct key_entry *member_keys(struct json_doc *d, json_ref obj,
+				     uint32_t n, char **scratch)
+{
+	struct key_entry *e = scrub_malloc((size_t)n * sizeof *e + 1);
+	size_t room = 0, used = 0;
+	uint32_t i = 0;
+	json_ref c;
+
+	for (c = d->nodes[obj].first; c; c = d->nodes[c].next)
+		if (d->nodes[c].flags & JN_KEY_ESCAPED)
+			room += d->nodes[c].keylen;
+	*scratch = scrub_malloc(room + 1);
+	if (e == NULL || *scratch == NULL) {
+		free(e);
+		free(*scratch);
+		return NULL;
+	}
+	for (c = d->nodes[obj].first; c; c = d->nodes[c].next, i++) {
+		const struct json_node *m = &d->nodes[c];
+
+		e[i].key = json_key_text(d, c);
+		e[i].keylen = m->keylen;
+		if (m->flags & JN_KEY_ESCAPED) {
+			e[i].keylen = (uint32_t)json_unescape(e[i].key,
+							      m->keylen,
+							      *scratch + used);
+			e[i].key = *scratch + used;
+			used += e[i].keylen;
+		}
+		e[i].hash = XXH3_64bits(e[i].key, e[i].keylen);
+		e[i].pos = i;
+		e[i].ref = c;
+	}
+	return e;
+}
+
 /* Resolve repeated keys in `obj`: the first member stays, later ones with
  * the same key go. First, not last: a reader that stops at the first
  * occurrence (see lazy parsing) then sees the value that is kept. Sorting
  * by hash keeps this O(n log n) even for hostile objects. */
 static int dedupe_object(struct json_doc *d, json_ref obj)
 {
-	uint32_t n = json_length(d, obj), i = 0;
-	struct key_entry *e;
-	json_ref c;
+	uint32_t n = json_length(d, obj), i;
+	char *scratch;
+	struct key_entry *e = member_keys(d, obj, n, &scratch);
 
-	e = scrub_malloc((size_t)n * sizeof *e);
 	if (e == NULL) {
 		d->err = JSON_E_MEMORY;
 		d->err_msg = "out of memory";
 		return -1;
-	}
-	for (c = d->nodes[obj].first; c; c = d->nodes[c].next, i++) {
-		size_t kl;
-		const char *k = json_key(d, c, &kl);
-
-		if (k == NULL) {
-			free(e);
-			return -1;
-		}
-		e[i].hash = XXH3_64bits(k, kl);
-		e[i].pos = i;
-		e[i].ref = c;
 	}
 	qsort(e, n, sizeof *e, cmp_key_entry);
 
@@ -990,32 +1273,22 @@ static int dedupe_object(struct json_doc *d, json_ref obj)
 		while (j < n && e[j].hash == e[i].hash)
 			j++;
 		for (uint32_t a = i; a < j; a++) {
-			size_t al;
-			const char *ak;
-
 			if (e[a].ref == 0)
 				continue;
-			ak = json_key(d, e[a].ref, &al);
 			for (uint32_t b = a + 1; b < j; b++) {
-				size_t bl;
-				const char *bk;
-
-				if (e[b].ref == 0)
+				if (e[b].ref == 0 ||
+				    e[a].keylen != e[b].keylen ||
+				    memcmp(e[a].key, e[b].key,
+					   e[a].keylen) != 0)
 					continue;
-				bk = json_key(d, e[b].ref, &bl);
-				if (ak == NULL || bk == NULL) {
-					free(e);
-					return -1;
-				}
-				if (al == bl && memcmp(ak, bk, al) == 0) {
-					unlink_node(d, e[b].ref);
-					e[b].ref = 0;
-				}
+				unlink_node(d, e[b].ref);
+				e[b].ref = 0;
 			}
 		}
 		i = j;
 	}
 	free(e);
+	free(scratch);
 	return 0;
 }
 
@@ -1030,15 +1303,22 @@ uint32_t json_length(struct json_doc *d, json_ref container)
 	return n;
 }
 
-static int key_is(const struct json_doc *d, json_ref c, const char *key,
-		  size_t keylen)
+static inline int key_is(const struct json_doc *d, json_ref c,
+			 const char *key, size_t keylen)
 {
 	const struct json_node *n = &d->nodes[c];
-	const char *k = json_key_text(d, c);
+	const char *k;
 
+	/* Most members differ in length or in the first byte: tell them
+	 * apart before finding the text or calling memcmp. */
 	if (n->flags & JN_KEY_ESCAPED)
-		return escaped_equals(k, n->keylen, key, keylen);
-	return n->keylen == keylen && memcmp(k, key, keylen) == 0;
+		return escaped_equals(json_key_text(d, c), n->keylen, key,
+				      keylen);
+	if (n->keylen != keylen)
+		return 0;
+	k = json_key_text(d, c);
+	return keylen == 0 ||
+	       (k[0] == key[0] && memcmp(k + 1, key + 1, keylen - 1) == 0);
 }
 
 json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
@@ -1054,14 +1334,17 @@ json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
 
 	/* Still being parsed: read on until the key shows up or the object
 	 * ends. A later duplicate cannot matter: the first one is kept. */
+	d->parse.want = key;
+	d->parse.wantlen = (uint32_t)keylen;
+	c = 0;
 	while (d->nodes[obj].flags & JN_OPEN) {
 		c = resume(d, obj);
-		if (c && key_is(d, c, key, keylen))
-			return c;
-		if (d->failed)
-			return 0;
+		if ((c && key_is(d, c, key, keylen)) || d->failed)
+			break;
+		c = 0;
 	}
-	return 0;
+	d->parse.want = NULL;
+	return d->failed ? 0 : c;
 }
 
 json_ref json_member_stable(struct json_doc *d, json_ref obj,

@@ -98,6 +98,9 @@ struct json_parse {
 	json_ref root;
 	json_ref stop;		/* pause when this node grows or closes */
 	json_ref added;		/* the child that made it pause */
+	const char *want;	/* if set, pause only for stop's members
+				 * that may have this key (json_member) */
+	uint32_t wantlen;
 };
 
 /* A remembered look-up: see json_member_stable(). */
@@ -154,6 +157,15 @@ enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 /* Finish parsing container r, or the whole event. 0, or -1 (d->failed). */
 int json_complete(struct json_doc *d, json_ref r);
 int json_complete_all(struct json_doc *d);
+
+/* Check the rest of the event after a lazy parse paused, as finishing the
+ * parse would, but without making nodes: the same grammar, UTF-8 and
+ * limits (each value counts against max_nodes as if it were a node), so
+ * the same error at the same byte. For an event decided before its end
+ * (dropped): is it valid, at a fraction of the cost of parsing it.
+ * Returns JSON_OK, or the error with d->err* and d->failed set. The nodes
+ * and the paused parse are left as they were. */
+enum json_error json_validate_rest(struct json_doc *d);
 
 static inline struct json_node *json_node(const struct json_doc *d,
 					  json_ref r)

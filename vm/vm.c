@@ -679,10 +679,47 @@ static const char *json_reject_code(enum json_error e)
 	return VM_R_INVALID_JSON;
 }
 
+/* The reject for an event that is not valid JSON or breaks a parse
+ * limit: the input's fault, so no rule and no policy position. */
+static enum vm_status parse_reject(struct vm_exec *ex, enum json_error e)
+{
+	struct vm_outcome *o = ex->o;
+
+	memset(o, 0, sizeof *o);
+	o->status = VM_REJECT;
+	o->code = json_reject_code(e);
+	o->offset = ex->doc.err_offset;
+	if (e == JSON_E_DEPTH)
+		snprintf(o->message, sizeof o->message, "objects and "
+			 "arrays nested deeper than %u at byte %zu",
+			 ex->lim.max_depth, ex->doc.err_offset);
+	else if (e == JSON_E_NODES)
+		snprintf(o->message, sizeof o->message, "more than %u "
+			 "values (at byte %zu)", ex->lim.max_values,
+			 ex->doc.err_offset);
+	else
+		snprintf(o->message, sizeof o->message, "%s at byte "
+			 "%zu", ex->doc.err_msg, ex->doc.err_offset);
+	return VM_REJECT;
+}
+
+/* With deferred validation, an event decided before its parse finished
+ * (dropped, or rejected by a rule) must still be valid JSON within the
+ * limits: if it is not, it gets the reject a whole parse up front would
+ * have given it, whatever the program decided on the way. */
+static enum vm_status check_rest(struct vm_exec *ex, int defer)
+{
+	if (defer && (ex->doc.failed ||
+		      json_validate_rest(&ex->doc) != JSON_OK))
+		return parse_reject(ex, ex->doc.err);
+	return ex->o->status;
+}
+
 enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 		      struct vm_outcome *o)
 {
 	enum json_error e;
+	int defer;
 
 	memset(o, 0, sizeof *o);
 	o->status = VM_EMIT;
@@ -694,45 +731,39 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 	ex->gen++;
 	ex->set_gen = ex->gen;
 
+	/* Without --lazy-validation every event is validated whole, but an
+	 * event dropped early needs no nodes for the rest: parse lazily,
+	 * then check what is left without building anything (check_rest).
+	 * A trace shows the program running, so traced events are parsed
+	 * whole first, as the outcome says. */
+	defer = !ex->lim.lazy && ex->trace == NULL;
 	e = json_parse(&ex->doc, event, len,
-		       (ex->p->flags & VM_META_CANONICAL) != 0, ex->lim.lazy);
-	if (e != JSON_OK) {
-		o->status = VM_REJECT;
-		o->code = json_reject_code(e);
-		o->offset = ex->doc.err_offset;
-		if (e == JSON_E_DEPTH)
-			snprintf(o->message, sizeof o->message, "objects and "
-				 "arrays nested deeper than %u at byte %zu",
-				 ex->lim.max_depth, ex->doc.err_offset);
-		else if (e == JSON_E_NODES)
-			snprintf(o->message, sizeof o->message, "more than %u "
-				 "values (at byte %zu)", ex->lim.max_values,
-				 ex->doc.err_offset);
-		else
-			snprintf(o->message, sizeof o->message, "%s at byte "
-				 "%zu", ex->doc.err_msg, ex->doc.err_offset);
-		return VM_REJECT;
-	}
+		       (ex->p->flags & VM_META_CANONICAL) != 0,
+		       ex->lim.lazy || defer);
+	if (e != JSON_OK)
+		return parse_reject(ex, e);
 	if (json_type_of(&ex->doc, ex->doc.root) != JSON_OBJECT) {
 		o->status = VM_REJECT;
 		o->code = VM_R_NOT_OBJECT;
 		snprintf(o->message, sizeof o->message, "the event is a "
 			 "JSON %s, not an object",
 			 json_type_name(json_type_of(&ex->doc, ex->doc.root)));
-		return VM_REJECT;
+		return check_rest(ex, defer);
 	}
 	if ((ex->p->flags & VM_META_NEEDS_KEY) && !ex->p->has_key) {
 		vm_reject(ex, VM_R_NO_KEY, "the policy pseudonymizes but no "
 			  "key was given");
-		return VM_REJECT;
+		return check_rest(ex, defer);
 	}
 
 	if (execute(ex) != 0 || o->status != VM_EMIT)
-		return o->status;
+		return check_rest(ex, defer);
 
 	buf_reset(&ex->out);
 	json_write(&ex->doc, ex->doc.root, &ex->out);
 	if (ex->doc.failed) {
+		if (defer)
+			return parse_reject(ex, ex->doc.err);
 		vm_doc_failed(ex);
 		return VM_REJECT;
 	}

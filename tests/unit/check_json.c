@@ -198,6 +198,74 @@ START_TEST(test_too_many_values)
 }
 END_TEST
 
+/* Parse `in` whole, then lazily (looking up `key` first, if given) and
+ * validate the rest without nodes: both must find the same error at the
+ * same byte with the same message, or both none. */
+static void validate_like_whole(struct json_doc *dd, const char *in,
+				size_t n, const char *key)
+{
+	enum json_error whole, rest;
+	const char *msg;
+	size_t at;
+	int later;
+
+	whole = json_parse(dd, in, n, 0, 0);
+	at = dd->err_offset;
+	msg = dd->err_msg;
+	rest = json_parse(dd, in, n, 0, 1);
+	later = rest == JSON_OK;
+	if (later) {
+		if (key != NULL)
+			json_member(dd, dd->root, key, strlen(key));
+		rest = json_validate_rest(dd);
+	}
+	ck_assert_msg(rest == whole, "'%.*s': error %d, whole parse %d",
+		      (int)n, in, rest, whole);
+	if (whole == JSON_OK)
+		return;
+	ck_assert_msg(dd->err_offset == at, "'%.*s': at %zu, whole parse %zu",
+		      (int)n, in, dd->err_offset, at);
+	ck_assert_str_eq(dd->err_msg, msg);
+	ck_assert(dd->failed || !later);
+}
+
+START_TEST(test_validate_rest_invalid)
+{
+	validate_like_whole(&doc, bad[_i].in, strlen(bad[_i].in), NULL);
+	validate_like_whole(&doc, bad[_i].in, strlen(bad[_i].in), "a");
+}
+END_TEST
+
+/* Limits counted without nodes: values before the pause are nodes,
+ * values after it are only counted; depth goes on from the pause. */
+static const char *const at_limits[] = {
+	"{\"a\":1,\"b\":[2,3]}",		/* 5 values: fine */
+	"{\"a\":1,\"b\":[2,3,4]}",	/* 6: one too many */
+	"{\"a\":[1,2,3,4,5]}",
+	"{\"b\":[[]],\"a\":1}",		/* depth 3: fine */
+	"{\"b\":[[[]]],\"a\":1}",	/* depth 4: too deep */
+	"{\"a\":{\"b\":[[]]}}",
+	"{\"a\":{\"b\":[[[]]]}}",
+	"{\"a\":[[[",
+	"{\"b\":1,\"a\":[[[1,2]]],\"c\":2}",
+	"{\"a\":1,\"a\":2,\"a\":3,\"a\":4,\"a\":5}",
+};
+
+START_TEST(test_validate_rest_limits)
+{
+	struct json_limits lim = { 3, 5, 1024 };
+	struct json_doc small;
+	const char *in = at_limits[_i];
+
+	ck_assert_int_eq(json_doc_init(&small, &lim), 0);
+	validate_like_whole(&small, in, strlen(in), NULL);
+	validate_like_whole(&small, in, strlen(in), "a");
+	validate_like_whole(&small, in, strlen(in), "b");
+	validate_like_whole(&small, in, strlen(in), "zz");
+	json_doc_free(&small);
+}
+END_TEST
+
 static const char *printed(char *out, size_t n)
 {
 	struct buf b;
@@ -296,6 +364,93 @@ START_TEST(test_encode)
 }
 END_TEST
 
+/* The canonical spelling of one byte, the obvious way. */
+static void encode_byte(struct buf *b, unsigned char c)
+{
+	char esc[8];
+
+	if (c == '"' || c == '\\')
+		snprintf(esc, sizeof esc, "\\%c", c);
+	else if (c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
+		 c == '\t')
+		snprintf(esc, sizeof esc, "\\%c", "bfnrt"[c == '\b' ? 0 :
+			 c == '\f' ? 1 : c == '\n' ? 2 : c == '\r' ? 3 : 4]);
+	else if (c < 0x20)
+		snprintf(esc, sizeof esc, "\\u%04x", c);
+	else
+		snprintf(esc, sizeof esc, "%c", c);
+	buf_puts(b, esc);
+}
+
+/* Every byte value at every position of a 40-byte string (16-byte blocks
+ * and the tail): encoded as byte-by-byte encoding would. */
+START_TEST(test_encode_every_byte)
+{
+	struct buf got, want;
+	unsigned char s[40];
+
+	buf_init(&got, 1024);
+	buf_init(&want, 1024);
+	for (unsigned pos = 0; pos < sizeof s; pos++) {
+		for (unsigned c = 0; c < 256; c++) {
+			memset(s, 'x', sizeof s);
+			s[pos] = (unsigned char)c;
+			buf_reset(&got);
+			buf_reset(&want);
+			json_encode_string(&got, (const char *)s, sizeof s);
+			buf_putc(&want, '"');
+			for (unsigned i = 0; i < sizeof s; i++)
+				encode_byte(&want, s[i]);
+			buf_putc(&want, '"');
+			ck_assert_msg(got.len == want.len &&
+				      memcmp(got.data, want.data, got.len) == 0,
+				      "byte %u at %u", c, pos);
+		}
+	}
+	buf_free(&got);
+	buf_free(&want);
+}
+END_TEST
+
+/* Every byte value at every position of a 40-byte string value: the
+ * SIMD skips and their scalar tails must find exactly what a byte-by-byte
+ * scan finds, parsing whole and validating the rest alike. */
+START_TEST(test_string_every_byte)
+{
+	char in[64];
+	const size_t body = 6, n = body + 40 + 2;
+
+	for (unsigned pos = 0; pos < 40; pos++) {
+		for (unsigned c = 0; c < 256; c++) {
+			enum json_error want = JSON_OK, e;
+			size_t at = body + pos;
+
+			memcpy(in, "{\"a\":\"", body);
+			memset(in + body, 'x', 40);
+			memcpy(in + body + 40, "\"}", 2);
+			in[body + pos] = (char)c;
+			if (c < 0x20 || c == '\\')
+				want = JSON_E_SYNTAX;
+			else if (c >= 0x80)
+				want = JSON_E_UTF8;
+			else if (c == '"')
+				want = JSON_E_SYNTAX, at++;
+			/* \" escapes the closing quote: no end in sight. */
+			if (c == '\\' && pos == 39)
+				at = n;
+			e = json_parse(&doc, in, n, 0, 0);
+			ck_assert_msg(e == want, "byte %u at %u: %d", c, pos,
+				      e);
+			if (e != JSON_OK)
+				ck_assert_msg(doc.err_offset == at,
+					      "byte %u at %u: at %zu", c, pos,
+					      doc.err_offset);
+			validate_like_whole(&doc, in, n, NULL);
+		}
+	}
+}
+END_TEST
+
 /* ---- JSONTestSuite ------------------------------------------------------- */
 
 static size_t b64decode(const char *s, size_t n, unsigned char *out)
@@ -357,6 +512,7 @@ START_TEST(test_json_test_suite)
 
 		ck_assert(name && b64 && expect);
 		n = b64decode(b64, bl, bytes);
+		validate_like_whole(&doc, (const char *)bytes, n, "a");
 		e = json_parse(&doc, (const char *)bytes, n, 0, 0);
 		cases++;
 		if ((strncmp(expect, "accept", el) == 0 && e != JSON_OK) ||
@@ -390,10 +546,16 @@ static Suite *json_suite(void)
 	tcase_add_test(t, test_deep_nesting);
 	tcase_add_test(t, test_big_values);
 	tcase_add_test(t, test_too_many_values);
+	tcase_add_loop_test(t, test_validate_rest_invalid, 0,
+			    sizeof bad / sizeof *bad);
+	tcase_add_loop_test(t, test_validate_rest_limits, 0,
+			    sizeof at_limits / sizeof *at_limits);
 	tcase_add_test(t, test_edits);
 	tcase_add_test(t, test_escaped_lookup);
 	tcase_add_test(t, test_lazy);
 	tcase_add_test(t, test_encode);
+	tcase_add_test(t, test_encode_every_byte);
+	tcase_add_test(t, test_string_every_byte);
 	tcase_add_test(t, test_json_test_suite);
 	suite_add_tcase(s, t);
 	return s;

@@ -4,6 +4,7 @@
 
 #include "../../vm/exec.h"
 #include "../../vm/program.h"
+#include "../../vm/sha256.h"
 #include "helpers.h"
 
 #define P(body) "policy \"t\"\n" body
@@ -181,6 +182,103 @@ START_TEST(test_pseudonym_vector)
 		sizeof out);
 	ck_assert_str_eq(out, "emit: {\"a\":\"afff5e5c2602af887bc87cf873d4193e"
 			 "7fb2335facc69cb5e75e0dada776c3a4\"}");
+}
+END_TEST
+
+/* Without --lazy-validation, whatever the policy decides early (drop,
+ * or a rule's reject), an event whose rest is not valid JSON gets the
+ * reject a whole parse gives: the input's code and byte, no rule, no
+ * policy position; a valid rest keeps the policy's decision. */
+static const struct {
+	const char *event;
+	enum scrub_status status;
+	const char *code, *rule, *message;
+} early[] = {
+	{ "{\"src\":\"s3\",\"z\":[1,2]}", SCRUB_DROP, NULL, NULL, NULL },
+	{ "{\"src\":\"s3\",\"z\":[1,}", SCRUB_REJECT, "invalid_json",
+	  NULL, "unexpected character at byte 19" },
+	{ "{\"src\":\"s3\",\"z\":\"\xc3\"}", SCRUB_REJECT,
+	  "invalid_utf8", NULL, "invalid UTF-8 in string at byte 17" },
+	{ "{\"card\":4111,\"z\":[1,2]}", SCRUB_REJECT, "type_mismatch",
+	  "cards", NULL },
+	{ "{\"card\":4111,\"z\":[1,2}", SCRUB_REJECT, "invalid_json", NULL,
+	  "expected ',' or ']' in array at byte 21" },
+	{ "[1,2", SCRUB_REJECT, "invalid_json", NULL,
+	  "unexpected end of input inside a container at byte 4" },
+	{ "[1,2]", SCRUB_REJECT, "not_an_object", NULL, NULL },
+};
+
+START_TEST(test_early_decision_invalid_rest)
+{
+	char err[256] = "";
+	scrub_program *p = compile_text(P("drop \"s3\" when .src == \"s3\"\n"
+					  "rule \"cards\" {\n"
+					  "  mask .card keep last 4\n}\n"),
+					err, sizeof err);
+	scrub_worker *w = scrub_worker_new(p, NULL);
+	const char *in = early[_i].event;
+	struct scrub_result r;
+
+	ck_assert_int_eq(scrub_run(w, in, strlen(in), &r), early[_i].status);
+	if (early[_i].code)
+		ck_assert_str_eq(r.code, early[_i].code);
+	if (early[_i].message)
+		ck_assert_str_eq(r.message, early[_i].message);
+	if (r.status == SCRUB_REJECT && early[_i].rule)
+		ck_assert_str_eq(r.rule, early[_i].rule);
+	else if (r.status == SCRUB_REJECT)
+		ck_assert(r.rule == NULL && r.policy_file == NULL);
+	scrub_worker_free(w);
+	scrub_program_free(p);
+}
+END_TEST
+
+/* The SHA-extensions HMAC is libsodium's, byte for byte: keys shorter
+ * than, as long as and longer than a block; messages of every length
+ * around one and two blocks, with and without a domain. Where the CPU
+ * lacks the extensions (or under valgrind), it must decline. */
+START_TEST(test_hmac_hw)
+{
+	static const size_t keylens[] = { 0, 1, 32, 64, 65, 200 };
+	unsigned char key[200], msg[300], want[32], got[32];
+	crypto_auth_hmacsha256_state st, tmp;
+
+	for (size_t i = 0; i < sizeof key; i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof msg; i++)
+		msg[i] = (unsigned char)(i * 13 + 5);
+	for (size_t k = 0; k < sizeof keylens / sizeof *keylens; k++) {
+		crypto_auth_hmacsha256_init(&st, key, keylens[k]);
+		for (size_t n = 0; n <= sizeof msg; n++) {
+			for (int dom = 0; dom < 2; dom++) {
+				const char *domain = dom ? "scrub-shift" : NULL;
+				int rc;
+
+				tmp = st;
+				if (domain)
+					crypto_auth_hmacsha256_update(&tmp,
+						(const unsigned char *)domain,
+						strlen(domain) + 1);
+				crypto_auth_hmacsha256_update(&tmp, msg, n);
+				crypto_auth_hmacsha256_final(&tmp, want);
+				rc = vm_hmac_sha256_hw(&st, domain,
+						       (const char *)msg, n,
+						       got);
+				if (!vm_sha256_available()) {
+					ck_assert_int_eq(rc, -1);
+					continue;
+				}
+				ck_assert_int_eq(rc, 0);
+				ck_assert_msg(memcmp(got, want, 32) == 0,
+					      "key %zu, length %zu, domain %d",
+					      keylens[k], n, dom);
+			}
+		}
+	}
+	/* A state already fed is not taken for a key. */
+	tmp = st;
+	crypto_auth_hmacsha256_update(&tmp, msg, 3);
+	ck_assert_int_eq(vm_hmac_sha256_hw(&tmp, NULL, "x", 1, got), -1);
 }
 END_TEST
 
@@ -405,6 +503,9 @@ static Suite *vm_suite(void)
 	tcase_add_test(t, test_counters_and_batch);
 	tcase_add_test(t, test_params);
 	tcase_add_test(t, test_no_key);
+	tcase_add_test(t, test_hmac_hw);
+	tcase_add_loop_test(t, test_early_decision_invalid_rest, 0,
+			    sizeof early / sizeof *early);
 	suite_add_tcase(s, t);
 	return s;
 }
