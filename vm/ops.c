@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "exec.h"
-#include "sha256.h"
 
 #define OPERAND(ops, i) vm_u32((ops) + 4 * (i))
 
@@ -736,12 +735,8 @@ int vm_op_mask(struct vm_exec *ex, const unsigned char *ops)
 void vm_hmac(const struct vm_program *p, const char *domain, const char *s,
 	     size_t len, unsigned char mac[32])
 {
-	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_state st = p->hmac;
 
-	/* The same MAC, from the CPU's SHA instructions if it has them. */
-	if (vm_hmac_sha256_hw(&p->hmac, domain, s, len, mac) == 0)
-		return;
-	st = p->hmac;
 	/* A domain, NUL-terminated, keeps each use's hashes apart. */
 	if (domain)
 		crypto_auth_hmacsha256_update(&st, (const unsigned char *)

@@ -4,7 +4,6 @@
 
 #include "../../vm/exec.h"
 #include "../../vm/program.h"
-#include "../../vm/sha256.h"
 #include "helpers.h"
 
 #define P(body) "policy \"t\"\n" body
@@ -233,55 +232,6 @@ START_TEST(test_early_decision_invalid_rest)
 }
 END_TEST
 
-/* The SHA-extensions HMAC is libsodium's, byte for byte: keys shorter
- * than, as long as and longer than a block; messages of every length
- * around one and two blocks, with and without a domain. Where the CPU
- * lacks the extensions (or under valgrind), it must decline. */
-START_TEST(test_hmac_hw)
-{
-	static const size_t keylens[] = { 0, 1, 32, 64, 65, 200 };
-	unsigned char key[200], msg[300], want[32], got[32];
-	crypto_auth_hmacsha256_state st, tmp;
-
-	for (size_t i = 0; i < sizeof key; i++)
-		key[i] = (unsigned char)(i * 7 + 1);
-	for (size_t i = 0; i < sizeof msg; i++)
-		msg[i] = (unsigned char)(i * 13 + 5);
-	for (size_t k = 0; k < sizeof keylens / sizeof *keylens; k++) {
-		crypto_auth_hmacsha256_init(&st, key, keylens[k]);
-		for (size_t n = 0; n <= sizeof msg; n++) {
-			for (int dom = 0; dom < 2; dom++) {
-				const char *domain = dom ? "scrub-shift" : NULL;
-				int rc;
-
-				tmp = st;
-				if (domain)
-					crypto_auth_hmacsha256_update(&tmp,
-						(const unsigned char *)domain,
-						strlen(domain) + 1);
-				crypto_auth_hmacsha256_update(&tmp, msg, n);
-				crypto_auth_hmacsha256_final(&tmp, want);
-				rc = vm_hmac_sha256_hw(&st, domain,
-						       (const char *)msg, n,
-						       got);
-				if (!vm_sha256_available()) {
-					ck_assert_int_eq(rc, -1);
-					continue;
-				}
-				ck_assert_int_eq(rc, 0);
-				ck_assert_msg(memcmp(got, want, 32) == 0,
-					      "key %zu, length %zu, domain %d",
-					      keylens[k], n, dom);
-			}
-		}
-	}
-	/* A state already fed is not taken for a key. */
-	tmp = st;
-	crypto_auth_hmacsha256_update(&tmp, msg, 3);
-	ck_assert_int_eq(vm_hmac_sha256_hw(&tmp, NULL, "x", 1, got), -1);
-}
-END_TEST
-
 START_TEST(test_reject_details)
 {
 	char err[256] = "";
@@ -503,7 +453,6 @@ static Suite *vm_suite(void)
 	tcase_add_test(t, test_counters_and_batch);
 	tcase_add_test(t, test_params);
 	tcase_add_test(t, test_no_key);
-	tcase_add_test(t, test_hmac_hw);
 	tcase_add_loop_test(t, test_early_decision_invalid_rest, 0,
 			    sizeof early / sizeof *early);
 	suite_add_tcase(s, t);
