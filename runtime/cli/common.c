@@ -669,6 +669,35 @@ int output_close(struct output *o)
 	return rc;
 }
 
+/* A JSON string from text we do not control (file names): bytes that are
+ * not UTF-8 become U+FFFD, so the record stays valid JSON. */
+static void put_json_text(struct buf *b, const char *s, size_t len)
+{
+	struct buf fixed;
+	size_t i = 0;
+
+	if (json_utf8_valid(s, len)) {
+		json_encode_string(b, s, len);
+		return;
+	}
+	buf_init(&fixed, 4 * len + 1);
+	while (i < len) {
+		size_t n = 1;
+
+		while (n <= 4 && i + n <= len && !json_utf8_valid(s + i, n))
+			n++;
+		if (n <= 4 && i + n <= len) {
+			buf_put(&fixed, s + i, n);
+			i += n;
+		} else {
+			buf_puts(&fixed, "\xef\xbf\xbd");
+			i++;
+		}
+	}
+	json_encode_string(b, fixed.data, fixed.len);
+	buf_free(&fixed);
+}
+
 void cli_write_reject(struct output *o, const char *input,
 		      unsigned long line, const char *code,
 		      const char *message, const char *rule,
@@ -679,7 +708,7 @@ void cli_write_reject(struct output *o, const char *input,
 
 	buf_init(&b, 1u << 20);
 	buf_puts(&b, "{\"input\":");
-	json_encode_string(&b, input, strlen(input));
+	put_json_text(&b, input, strlen(input));
 	snprintf(num, sizeof num, ",\"line\":%lu,\"code\":", line);
 	buf_puts(&b, num);
 	json_encode_string(&b, code, strlen(code));
@@ -692,13 +721,15 @@ void cli_write_reject(struct output *o, const char *input,
 		buf_puts(&b, "null");
 	buf_puts(&b, ",\"policy\":");
 	if (policy_file) {
-		char at[32];
+		struct buf at;
+		char num_line[32];
 
-		snprintf(at, sizeof at, ":%u", policy_line);
-		buf_putc(&b, '"');
-		buf_puts(&b, policy_file);
-		buf_puts(&b, at);
-		buf_putc(&b, '"');
+		buf_init(&at, 1u << 20);
+		snprintf(num_line, sizeof num_line, ":%u", policy_line);
+		buf_puts(&at, policy_file);
+		buf_puts(&at, num_line);
+		put_json_text(&b, at.data ? at.data : "", at.len);
+		buf_free(&at);
 	} else {
 		buf_puts(&b, "null");
 	}

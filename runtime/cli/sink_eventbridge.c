@@ -434,17 +434,25 @@ static int entry_results(struct eb_sink *s, struct batch *b)
 	if (json_type_of(d, list) != JSON_ARRAY ||
 	    json_length(d, list) != b->n)
 		return -1;
-	for (r = json_first(d, list); r; r = json_next(d, r), i++) {
+
+	/* The answer is untrusted: check every entry before acting on any,
+	 * so a bad one cannot leave the batch half applied. */
+	for (r = json_first(d, list); r; r = json_next(d, r)) {
 		if (json_type_of(d, r) != JSON_OBJECT)
 			return -1;
+		ec = json_member(d, r, "ErrorCode", 9);
+		if (json_type_of(d, ec) != JSON_STRING &&
+		    json_member(d, r, "EventId", 7) == 0)
+			return -1;
+	}
+
+	for (r = json_first(d, list); r; r = json_next(d, r), i++) {
 		ec = json_member(d, r, "ErrorCode", 9);
 		code = NULL;
 		if (json_type_of(d, ec) == JSON_STRING &&
 		    (code = json_string(d, ec, &n)) != NULL)
 			code = intern(s, code, n);
 		if (code == NULL) {
-			if (json_member(d, r, "EventId", 7) == 0)
-				return -1;
 			s->st.sent++;
 		} else if (listed(retryable_entry, code)) {
 			b->e[i].code = code;

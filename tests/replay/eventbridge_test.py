@@ -322,8 +322,33 @@ def case_bad_secret(tmp):
           "bad secret: checkpoint %s" % cp)
 
 
+def case_bad_answer(tmp):
+    """An answer with an entry that has neither EventId nor ErrorCode
+    says nothing certain about the call: the run stops, its entries given
+    up once each, none counted twice (bug: the entries before the bad one were
+    applied, then the whole call given up again)."""
+    events = os.path.join(tmp, "events.ndjson")
+    make_events(events, 6, {2: "throttle:1", 3: "denied", 5: "blank:1"})
+    ep = Endpoint(tmp)
+    try:
+        rc, _, err = replay(ep, events, tmp, "--connections", "1",
+                            "--threads", "1")
+    finally:
+        ep.close()
+    check(rc == 2 and "PutEvents failed: bad_response" in err,
+          "bad answer: exit status %d (%s)" % (rc, err.strip()))
+    rejects = load(os.path.join(tmp, "rejects.ndjson"))
+    lines = sorted(r["line"] for r in rejects)
+    check(lines == sorted(set(lines)), "bad answer: a line rejected twice: "
+          "%s" % lines)
+    stats = json.load(open(os.path.join(tmp, "stats.json")))
+    check(stats["sent"] + stats["failed"] == stats["emitted"] and
+          stats["failed"] == len(rejects), "bad answer: stats %s" % stats)
+
+
 def main():
-    for case in (case_faults, case_sizes, case_resume, case_bad_secret):
+    for case in (case_faults, case_sizes, case_resume, case_bad_secret,
+                 case_bad_answer):
         with tempfile.TemporaryDirectory() as tmp:
             before = len(FAILED)
             case(tmp)

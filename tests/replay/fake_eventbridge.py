@@ -23,6 +23,8 @@ that entry ("n" names the entry):
   call500:K       the whole call fails with HTTP 500 InternalFailure the
                   first K times this entry is in it
   callthrottle:K  the whole call fails with HTTP 400 ThrottlingException
+  blank:K         the entry's result is {} (neither EventId nor ErrorCode)
+                  the first K times seen: an answer that breaks the contract
 
 Each call is appended to the log (NDJSON) with its entries and what each
 got. The port is written to --port-file once listening.
@@ -158,6 +160,8 @@ def decide(entries):
             results.append("ThrottlingException")
         elif kind == "internal" and SEEN[i] <= k:
             results.append("InternalFailure")
+        elif kind == "blank" and SEEN[i] <= k:
+            results.append("blank")
         elif kind == "malformed":
             results.append("MalformedDetail")
         elif kind == "denied":
@@ -215,6 +219,8 @@ class Handler(BaseHTTPRequestHandler):
                 if r == "ok":
                     out.append({"EventId": "ev-%s-%d" % (e["id"],
                                                          CALLS[0])})
+                elif r == "blank":
+                    out.append({})
                 else:
                     out.append({"ErrorCode": r, "ErrorMessage": "injected"})
             self.record(log)
