@@ -200,12 +200,21 @@ static int listed(const char *const *list, const char *code)
 
 /* A stable copy of an error code from a response. Codes are outside
  * input: only short names of letters, digits and `._:-` are kept. */
+static int code_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+	       c == '-';
+}
+
 static const char *intern(struct eb_sink *s, const char *code, size_t len)
 {
-	if (len == 0 || len > 64 ||
-	    strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		   "0123456789._:-") < len)
+	/* `code` is a span, not a C string: look at its len bytes only. */
+	if (len == 0 || len > 64)
 		return "invalid_error_code";
+	for (size_t i = 0; i < len; i++)
+		if (!code_char((unsigned char)code[i]))
+			return "invalid_error_code";
 	for (size_t i = 0; i < s->ncodes; i++)
 		if (strlen(s->codes[i]) == len &&
 		    memcmp(s->codes[i], code, len) == 0)
@@ -681,6 +690,18 @@ static int batch_init(struct eb_sink *s, struct batch *b)
 	return 0;
 }
 
+/* Append a request header; on failure the list so far stays in
+ * s->headers (freed with the sink), not lost. */
+static int add_header(struct eb_sink *s, const char *header)
+{
+	struct curl_slist *l = curl_slist_append(s->headers, header);
+
+	if (l == NULL)
+		return -1;
+	s->headers = l;
+	return 0;
+}
+
 static int setup_http(struct eb_sink *s, char *err, size_t errlen)
 {
 	const char *key = getenv("AWS_ACCESS_KEY_ID");
@@ -699,17 +720,20 @@ static int setup_http(struct eb_sink *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start libcurl");
 		return -1;
 	}
-	/* Every header given here is signed along (aws-contracts 2g). */
-	s->headers = curl_slist_append(NULL, "Content-Type: "
-				       "application/x-amz-json-1.1");
-	s->headers = curl_slist_append(s->headers, "X-Amz-Target: "
-				       "AWSEvents.PutEvents");
-	if (token && *token) {
-		snprintf(hdr, sizeof hdr, "X-Amz-Security-Token: %s", token);
-		s->headers = curl_slist_append(s->headers, hdr);
+	if (token && strlen(token) > 4000) {
+		snprintf(err, errlen, "AWS_SESSION_TOKEN is longer than 4000 "
+			 "bytes");
+		return -1;
 	}
-	if (s->headers == NULL || (token && strlen(token) > 4000)) {
-		snprintf(err, errlen, "cannot set the request headers");
+
+	/* Every header given here is signed along (aws-contracts 2g). */
+	if (token && *token)
+		snprintf(hdr, sizeof hdr, "X-Amz-Security-Token: %s", token);
+	if (add_header(s, "Content-Type: application/x-amz-json-1.1") ||
+	    add_header(s, "X-Amz-Target: AWSEvents.PutEvents") ||
+	    (token && *token && add_header(s, hdr))) {
+		snprintf(err, errlen, "cannot set the request headers: out of "
+			 "memory");
 		return -1;
 	}
 	return 0;
