@@ -55,11 +55,13 @@ struct vm_exec {
 int vm_reject(struct vm_exec *ex, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Charge `n` work units; -1 (event rejected) when over the limit. */
+/* Charge `n` work units; -1 (event rejected) when over the limit. The
+ * document's own look-up and edit work (doc.work) counts too, so every
+ * loop over event data is paid for, wherever it runs. */
 static inline int vm_charge(struct vm_exec *ex, uint64_t n)
 {
 	ex->steps += n;
-	if (ex->steps > ex->lim.max_steps)
+	if (ex->steps + ex->doc.work > ex->lim.max_steps)
 		return vm_reject(ex, VM_R_STEPS, "work limit of %llu steps "
 				 "exceeded",
 				 (unsigned long long)ex->lim.max_steps);

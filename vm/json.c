@@ -832,6 +832,7 @@ enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 	d->err = JSON_OK;
 	d->err_offset = 0;
 	d->err_msg = NULL;
+	d->work = 0;
 	if (len > UINT32_MAX - 1)
 		return fail(d, JSON_E_MEMORY, NULL, "input too large");
 	return parse_at(d, src, 0, 0, len, &d->root);
@@ -944,12 +945,13 @@ static int dedupe_object(struct json_doc *d, json_ref obj)
 
 /* ---- look-ups ------------------------------------------------------------ */
 
-uint32_t json_length(const struct json_doc *d, json_ref container)
+uint32_t json_length(struct json_doc *d, json_ref container)
 {
 	uint32_t n = 0;
 
 	for (json_ref c = d->nodes[container].first; c; c = d->nodes[c].next)
 		n++;
+	d->work += n;
 	return n;
 }
 
@@ -962,6 +964,7 @@ json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
 		const struct json_node *n = &d->nodes[c];
 		const char *k = json_key_text(d, c);
 
+		d->work++;
 		if (n->flags & JN_KEY_ESCAPED) {
 			if (escaped_equals(k, n->keylen, key, keylen))
 				return c;
@@ -990,7 +993,7 @@ json_ref json_member_stable(struct json_doc *d, json_ref obj,
 	return m->found;
 }
 
-json_ref json_element(const struct json_doc *d, json_ref arr, int64_t index)
+json_ref json_element(struct json_doc *d, json_ref arr, int64_t index)
 {
 	json_ref c;
 
@@ -1001,8 +1004,10 @@ json_ref json_element(const struct json_doc *d, json_ref arr, int64_t index)
 		if (index < 0)
 			return 0;
 	}
-	for (c = d->nodes[arr].first; c && index > 0; c = d->nodes[c].next)
+	for (c = d->nodes[arr].first; c && index > 0; c = d->nodes[c].next) {
 		index--;
+		d->work++;
+	}
 	return c;
 }
 
@@ -1016,6 +1021,7 @@ static const char *decode_text(struct json_doc *d, const char *raw,
 		*len = rawlen;
 		return raw;
 	}
+	d->work += rawlen / 64;
 	out = arena_alloc(d, rawlen, &off);
 	if (out == NULL)
 		return NULL;
@@ -1041,13 +1047,14 @@ const char *json_key(struct json_doc *d, json_ref r, size_t *len)
 			   n->flags & JN_KEY_ESCAPED, len);
 }
 
-double json_number(const struct json_doc *d, json_ref r)
+double json_number(struct json_doc *d, json_ref r)
 {
 	const struct json_node *n = &d->nodes[r];
 	const char *t = json_text(d, r);
 	char small[64], *big;
 	double v;
 
+	d->work += n->len / 64;
 	/* strtod needs a terminator the input may not have. */
 	if (n->len < sizeof small) {
 		memcpy(small, t, n->len);
@@ -1121,6 +1128,7 @@ int json_set_string(struct json_doc *d, json_ref r, const char *utf8,
 	uint32_t off;
 	uint8_t flags = JN_TEXT_ARENA;
 
+	d->work += len / 64;
 	/* Encode straight into the arena's free tail, then claim it. */
 	buf_init_fixed(&tmp, d->arena + d->arena_len,
 		       encoded_bound(len) < room ? encoded_bound(len) : room);
@@ -1157,6 +1165,7 @@ int json_set_json(struct json_doc *d, json_ref r, const char *text,
 	if (p == NULL)
 		return -1;
 	memcpy(p, text, len);
+	d->work += 1 + len / 64;
 	if (parse_at(d, d->arena, 1, off, len, &sub) != JSON_OK)
 		return -1;
 	adopt_value(d, r, sub);
@@ -1179,6 +1188,7 @@ static int clone_children(struct json_doc *d, json_ref src, json_ref dst)
 
 				if (k == 0)
 					return -1;
+				d->work++;
 				d->nodes[k] = d->nodes[c];
 				d->nodes[k].parent = t;
 				d->nodes[k].next = 0;
@@ -1229,8 +1239,10 @@ void json_remove(struct json_doc *d, json_ref r)
 
 	if (parent == 0)
 		return;
-	for (c = d->nodes[parent].first; c && c != r; c = d->nodes[c].next)
+	for (c = d->nodes[parent].first; c && c != r; c = d->nodes[c].next) {
 		prev = c;
+		d->work++;
+	}
 	if (c == 0)
 		return;
 	d->gen++;
@@ -1285,8 +1297,10 @@ json_ref json_append_member(struct json_doc *d, json_ref obj,
 	d->nodes[r].parent = obj;
 	if (json_set_scalar(d, r, JSON_NULL, "null", 4) != 0)
 		return 0;
-	for (c = d->nodes[obj].first; c; c = d->nodes[c].next)
+	for (c = d->nodes[obj].first; c; c = d->nodes[c].next) {
 		last = c;
+		d->work++;
+	}
 	d->gen++;
 	if (last)
 		d->nodes[last].next = r;

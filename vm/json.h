@@ -102,6 +102,9 @@ struct json_doc {
 	struct json_frame *frames;
 	struct json_memo memo[JSON_MEMO];
 	uint32_t gen;		/* bumped when members move or go */
+	uint64_t work;		/* look-up and edit work since the parse:
+				 * nodes visited, plus bytes / 64 decoded;
+				 * the VM charges it to the step budget */
 
 	/* After a failed parse or edit. */
 	enum json_error err;
@@ -164,14 +167,14 @@ const char *json_type_name(enum json_type t);
 /* Look-ups. A key is given decoded (UTF-8, no escapes). */
 json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
 		     size_t keylen);
-json_ref json_element(const struct json_doc *d, json_ref arr, int64_t index);
+json_ref json_element(struct json_doc *d, json_ref arr, int64_t index);
 
 /* json_member() for keys whose bytes never change while the document
  * lives (the program's own path names): the answer is remembered, keyed
  * by the key's address, until members are added, removed or renamed. */
 json_ref json_member_stable(struct json_doc *d, json_ref obj,
 			    const char *key, size_t keylen);
-uint32_t json_length(const struct json_doc *d, json_ref container);
+uint32_t json_length(struct json_doc *d, json_ref container);
 
 /* A string's or key's decoded UTF-8. Points into the input when there is
  * nothing to unescape, otherwise into the arena; NULL if the arena is full. */
@@ -179,7 +182,7 @@ const char *json_string(struct json_doc *d, json_ref r, size_t *len);
 const char *json_key(struct json_doc *d, json_ref r, size_t *len);
 
 /* A number's value as a double (overflow gives +-inf). */
-double json_number(const struct json_doc *d, json_ref r);
+double json_number(struct json_doc *d, json_ref r);
 
 /* Edits. Each returns 0, or -1 with d->err set (arena or node limit). */
 int json_set_scalar(struct json_doc *d, json_ref r, enum json_type t,

@@ -137,7 +137,11 @@ static int is_json_number(const char *s, size_t n)
 
 static int is_json_container(const char *s, size_t n)
 {
-	struct json_limits lim = { 1000, 1u << 20, 1u << 20 };
+	/* n bytes hold at most n values and need at most n bytes to
+	 * decode keys: no need to reserve an event's worth per constant. */
+	struct json_limits lim = { 1000, n < (1u << 20) ? (uint32_t)n + 2 :
+				   1u << 20, n < (1u << 20) ? (uint32_t)n + 1 :
+				   1u << 20 };
 	struct json_doc d;
 	int ok;
 
@@ -278,25 +282,45 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 	return r->failed ? -1 : 0;
 }
 
-/* Indices inside lists, path lists and matchers, once all are known. */
-static int check_const_refs(struct reader *r, struct vm_program *p,
-			    const struct vm_const *c)
+/* Indices inside lists and path lists, once all constants and paths are
+ * known. Matchers refer to lists, so they are checked after every list
+ * (check_matchers). */
+static int check_const_refs(struct vm_program *p, uint32_t ci,
+			    struct vm_error *err)
 {
-	for (uint32_t i = 0; i < c->count && !r->failed; i++) {
-		if (c->kind == VM_K_LIST) {
-			uint32_t k = vm_u32(c->items + 4 * i);
+	const struct vm_const *c = &p->consts[ci];
+	const char *why = NULL;
+	uint32_t i;
 
+	for (i = 0; i < c->count && why == NULL; i++) {
+		uint32_t k = vm_u32(c->items + 4 * i);
+
+		if (c->kind == VM_K_LIST) {
 			if (k >= p->nconsts || p->consts[k].kind > VM_K_JSON)
-				rd_fail(r, "list item %u is not a value", i);
+				why = "list item %u is not a value";
 		} else if (c->kind == VM_K_PATHLIST) {
-			if (vm_u32(c->items + 4 * i) >= p->npaths)
-				rd_fail(r, "path list item %u out of range", i);
+			if (k >= p->npaths)
+				why = "path list item %u out of range";
+			else if (p->paths[k].mode != VM_PATH_PLAIN)
+				why = "path list item %u is a pattern path";
 		}
 	}
-	if (c->kind == VM_K_MATCHER && !r->failed)
-		return vm_check_matcher(p, c, r->err) == 0 ? 0 :
-		       (r->failed = 1, -1);
-	return r->failed ? -1 : 0;
+	if (why == NULL)
+		return 0;
+	snprintf(err->msg, sizeof err->msg, "CONS section: constant %u: ",
+		 ci);
+	snprintf(err->msg + strlen(err->msg), sizeof err->msg -
+		 strlen(err->msg), why, i - 1);
+	return -1;
+}
+
+static int check_matchers(struct vm_program *p, struct vm_error *err)
+{
+	for (uint32_t i = 0; i < p->nconsts; i++)
+		if (p->consts[i].kind == VM_K_MATCHER &&
+		    vm_check_matcher(p, &p->consts[i], err) != 0)
+			return -1;
+	return 0;
 }
 
 static int read_consts(struct reader *r, struct vm_program *p)
@@ -361,6 +385,7 @@ static int read_paths(struct reader *r, struct vm_program *p)
 				}
 				seg->name = p->consts[k].data;
 				seg->len = p->consts[k].len;
+				seg->key = k;
 				break;
 			case VM_SEG_INDEX:
 				seg->index = (int64_t)rd_u64(r);
@@ -415,6 +440,7 @@ static int read_params(struct reader *r, struct vm_program *p)
 		}
 		pa->name = p->consts[name].data;
 		pa->name_len = p->consts[name].len;
+		pa->name_k = name;
 		v = &p->consts[pa->konst];
 		if (v->kind != VM_K_NUMBER && v->kind != VM_K_STRING &&
 		    v->kind != VM_K_TRUE && v->kind != VM_K_FALSE)
@@ -540,6 +566,57 @@ static int check_header(const unsigned char *b, size_t len,
 	return 0;
 }
 
+/* A parameter's value constant is rewritten when the parameter is
+ * bound, so nothing may keep a pointer to its bytes or share it: not a
+ * path key, the policy name, a file name, a parameter name or another
+ * parameter. Fills p->param_of for the verifier. */
+static int check_param_values(struct vm_program *p, uint32_t name,
+			      struct vm_error *err)
+{
+	p->param_of = scrub_malloc((p->nconsts ? p->nconsts : 1) *
+				   sizeof *p->param_of);
+	if (p->param_of == NULL) {
+		snprintf(err->msg, sizeof err->msg, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->nconsts; i++)
+		p->param_of[i] = VM_NONE;
+	for (uint32_t i = 0; i < p->nparams; i++) {
+		uint32_t k = p->params[i].konst;
+
+		if (p->param_of[k] != VM_NONE) {
+			snprintf(err->msg, sizeof err->msg, "PARM: params "
+				 "%u and %u share value constant %u",
+				 p->param_of[k], i, k);
+			return -1;
+		}
+		p->param_of[k] = i;
+	}
+	/* Names and files are still constant indices here (range-checked
+	 * by the caller afterwards). */
+	for (uint32_t i = 0; i < p->nparams; i++)
+		if (p->param_of[p->params[i].name_k] != VM_NONE)
+			goto pinned;
+	if (name < p->nconsts && p->param_of[name] != VM_NONE)
+		goto pinned;
+	for (uint32_t i = 0; i < p->nfiles; i++) {
+		uintptr_t k = (uintptr_t)p->files[i];
+
+		if (k < p->nconsts && p->param_of[k] != VM_NONE)
+			goto pinned;
+	}
+	for (uint32_t i = 0; i < p->npaths; i++)
+		for (uint32_t s = 0; s < p->paths[i].nsegs; s++)
+			if (p->paths[i].segs[s].kind == VM_SEG_KEY &&
+			    p->param_of[p->paths[i].segs[s].key] != VM_NONE)
+				goto pinned;
+	return 0;
+pinned:
+	snprintf(err->msg, sizeof err->msg, "PARM: a parameter's value "
+		 "constant is also used as a name or path key");
+	return -1;
+}
+
 static int read_sections(struct vm_program *p, struct vm_error *err)
 {
 	struct reader r = { p->image, p->image + VM_HEADER_SIZE,
@@ -602,10 +679,11 @@ static int read_sections(struct vm_program *p, struct vm_error *err)
 		return -1;
 
 	/* Cross-references that needed the constants. */
-	r.section = "CONS";
 	for (uint32_t i = 0; i < p->nconsts; i++)
-		if (check_const_refs(&r, p, &p->consts[i]) != 0)
+		if (check_const_refs(p, i, err) != 0)
 			return -1;
+	if (check_matchers(p, err) != 0 || check_param_values(p, name, err) != 0)
+		return -1;
 	if (name >= p->nconsts || p->consts[name].kind != VM_K_STRING) {
 		snprintf(err->msg, sizeof err->msg, "META: policy name is "
 			 "not a string constant");
@@ -664,6 +742,7 @@ void vm_program_free(struct vm_program *p)
 	free(p->consts);
 	free(p->paths);
 	free(p->params);
+	free(p->param_of);
 	free(p->files);
 	free(p->lines);
 	free(p->image);

@@ -204,6 +204,25 @@ static int in_cidr(const char *s, size_t n, const struct vm_const *net)
 	return 1;
 }
 
+/* Work units to test a string of n bytes against entry (kind, a): its
+ * length, and for wildcards the backtracking bound n x pattern length. */
+static uint64_t wildcard_cost(const struct vm_program *p, uint32_t kind,
+			      uint32_t a, size_t n)
+{
+	const struct vm_const *l;
+	uint64_t w = 0;
+
+	/* Word a is a constant index only for some kinds. */
+	if (kind == VM_MATCH_WILDCARD) {
+		w = p->consts[a].len;
+	} else if (kind == VM_MATCH_BUT_WILDCARD) {
+		l = &p->consts[a];
+		for (uint32_t i = 0; i < l->count; i++)
+			w += p->consts[vm_u32(l->items + 4 * i)].len;
+	}
+	return ((uint64_t)n + 1) * (w + 1) / 64;
+}
+
 /* Is any string of list `l` related to s by `test`? */
 static int any_in_list(struct vm_exec *ex, const struct vm_const *l,
 		       const char *s, size_t n, int kind)
@@ -248,6 +267,8 @@ static int entry_matches(struct vm_exec *ex, const struct vm_const *m,
 		s = json_string(d, r, &n);
 		if (s == NULL)
 			return vm_doc_failed(ex);
+		if (vm_charge(ex, wildcard_cost(p, kind, a, n)) != 0)
+			return -1;
 	}
 	switch (kind) {
 	case VM_MATCH_EXACT:
@@ -358,6 +379,8 @@ int vm_sample(struct vm_exec *ex, const struct vm_const *rate,
 			s = json_string(&ex->doc, r, &n);
 			if (s == NULL)
 				return vm_doc_failed(ex);
+			if (vm_charge(ex, n / 64) != 0)
+				return -1;
 			return XXH3_64bits(s, n) % 10000 < threshold;
 		}
 	}

@@ -302,9 +302,14 @@ int vm_op_keep(struct vm_exec *ex, const unsigned char *ops)
 			json_ref r = ex->set[first + k];
 
 			ex->marks[r] = KEEP_WHOLE;
-			for (r = d->nodes[r].parent; r; r = d->nodes[r].parent)
-				if (ex->marks[r] == KEEP_NONE)
-					ex->marks[r] = KEEP_ON_PATH;
+			/* A marked ancestor has its own ancestors marked:
+			 * stop there, so marking stays linear. */
+			for (r = d->nodes[r].parent;
+			     r && ex->marks[r] == KEEP_NONE;
+			     r = d->nodes[r].parent)
+				ex->marks[r] = KEEP_ON_PATH;
+			if (vm_charge(ex, 1) != 0)
+				return -1;
 		}
 		ex->set_len = first;
 	}

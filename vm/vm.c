@@ -157,6 +157,8 @@ struct item {
 static int item_from_node(struct vm_exec *ex, json_ref r, struct item *it)
 {
 	it->type = json_type_of(&ex->doc, r);
+	it->text = NULL;
+	it->len = 0;
 	if (it->type == JSON_STRING) {
 		it->text = json_string(&ex->doc, r, &it->len);
 		if (it->text == NULL)
@@ -284,8 +286,9 @@ static int compare_slots(struct vm_exec *ex, const struct vm_val *a,
 		for (uint32_t j = 0; j < nb; j++) {
 			struct item y;
 
-			if (vm_charge(ex, 1) != 0 ||
-			    slot_item(ex, b, j, &y) != 0)
+			if (slot_item(ex, b, j, &y) != 0 ||
+			    vm_charge(ex, 1 + (x.len < y.len ? x.len : y.len) /
+				      64) != 0)
 				return -1;
 			/* y's string may sit in the arena next to x's;
 			 * both stay valid until the event ends. */
@@ -617,6 +620,9 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 				 "%zu", ex->doc.err_msg, ex->doc.err_offset);
 		return VM_REJECT;
 	}
+	/* The parse is paid for by the input size limit; the budget is
+	 * for what the policy does. */
+	ex->doc.work = 0;
 	if (json_type_of(&ex->doc, ex->doc.root) != JSON_OBJECT) {
 		o->status = VM_REJECT;
 		o->code = VM_R_NOT_OBJECT;

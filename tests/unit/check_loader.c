@@ -194,6 +194,97 @@ static void v_bad_matcher(struct asm_prog *a)
 	cc_op(&a->e, OP_HALT);
 }
 
+/* Regression: a matcher naming a list stored after it was checked
+ * before the list's own items were, and read a constant out of range
+ * (found by review; ASan showed the read). */
+static void v_matcher_later_list(struct asm_prog *a)
+{
+	uint32_t bad = 999;
+	uint32_t w[4] = { VM_MATCH_BUT_PREFIX, 0, VM_NONE, VM_NONE };
+	uint32_t m;
+
+	w[1] = a->e.nconsts + 1;
+	m = cc_words(&a->e, VM_K_MATCHER, w, 1);
+	cc_words(&a->e, VM_K_LIST, &bad, 1);
+	cc_op(&a->e, OP_MATCH, a->ppath, m);
+	cc_op(&a->e, OP_JUMP_IF_FALSE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+/* Parameters: the assembler's programs get one or two. */
+static uint32_t add_param(struct asm_prog *a, uint32_t value, uint32_t flags,
+			  double min, double max)
+{
+	struct cc_param_entry *e;
+
+	if (a->e.params == NULL)
+		a->e.params = calloc(4, sizeof *a->e.params);
+	e = &a->e.params[a->e.nparams++];
+	e->name = cc_string(&a->e, "p", 1);
+	e->value = value;
+	e->flags = flags;
+	e->min = min;
+	e->max = max;
+	return value;
+}
+
+static void v_param_shared(struct asm_prog *a)
+{
+	uint32_t k = cc_const_unique(&a->e, VM_K_NUMBER, "1", 1);
+
+	add_param(a, k, 0, 0, 0);
+	add_param(a, k, 0, 0, 0);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_param_key(struct asm_prog *a)
+{
+	/* Interned: the same constant as the key of path .k. */
+	add_param(a, cc_string(&a->e, "k", 1), 0, 0, 0);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_param_reason(struct asm_prog *a)
+{
+	uint32_t k = cc_const_unique(&a->e, VM_K_STRING, "why", 3);
+
+	add_param(a, k, 0, 0, 0);
+	cc_op(&a->e, OP_DROP, k);
+}
+
+static void v_sample_rate(struct asm_prog *a)
+{
+	uint32_t paths = cc_words(&a->e, VM_K_PATHLIST, &a->path, 1);
+
+	cc_op(&a->e, OP_SAMPLE, cc_const(&a->e, VM_K_NUMBER, "100.5", 5),
+	      paths);
+	cc_op(&a->e, OP_JUMP_IF_FALSE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_sample_param(struct asm_prog *a)
+{
+	uint32_t paths = cc_words(&a->e, VM_K_PATHLIST, &a->path, 1);
+	uint32_t k = cc_const_unique(&a->e, VM_K_NUMBER, "5", 1);
+
+	add_param(a, k, VM_PARAM_RANGE, 0, 1000);
+	cc_op(&a->e, OP_SAMPLE, k, paths);
+	cc_op(&a->e, OP_JUMP_IF_FALSE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_pseudo_no_key(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_PSEUDONYMIZE, a->path, 8u, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_keep_pattern(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_KEEP, cc_words(&a->e, VM_K_PATHLIST, &a->ppath, 1));
+	cc_op(&a->e, OP_HALT);
+}
+
 static const struct {
 	void (*build)(struct asm_prog *);
 	const char *message;
@@ -220,6 +311,19 @@ static const struct {
 	{ v_else_mode, "code, pc 0: bad type-mismatch mode 7" },
 	{ v_bad_matcher, "CONS section: matcher entry 0 (kind 99) is "
 			 "malformed" },
+	{ v_matcher_later_list, "CONS section: constant 6: list item 0 is "
+				"not a value" },
+	{ v_param_shared, "PARM: params 0 and 1 share value constant 5" },
+	{ v_param_key, "PARM: a parameter's value constant is also used as "
+		       "a name or path key" },
+	{ v_param_reason, "code, pc 0: constant 5 is a parameter's value" },
+	{ v_sample_rate, "code, pc 0: SAMPLE rate is not within 0..100" },
+	{ v_sample_param, "code, pc 0: SAMPLE rate parameter 0 is not "
+			  "limited to 0..100" },
+	{ v_pseudo_no_key, "code, pc 0: PSEUDONYMIZE in a program not marked "
+			   "as needing a key" },
+	{ v_keep_pattern, "CONS section: constant 5: path list item 0 is a "
+			  "pattern path" },
 };
 
 START_TEST(test_verifier_rejects)
