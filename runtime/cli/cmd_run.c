@@ -29,6 +29,7 @@ static const char usage[] =
 	"  --max-event-bytes N   longest input line accepted (1048576)\n"
 	"  --max-depth N         deepest nesting accepted (1000)\n"
 	"  --max-values N        most JSON values per event (262144)\n"
+	"  --max-memory N        bytes of new text per event (8388608)\n"
 	"  --max-steps N         work limit per event (10000000)\n"
 	"  --max-output N        largest output event in bytes (4194304)\n"
 	"  --quiet               no summary on stderr\n";
@@ -36,7 +37,7 @@ static const char usage[] =
 enum {
 	OPT_POLICY = 256, OPT_OUTPUT, OPT_REJECTS, OPT_KEY_FILE, OPT_PARAM,
 	OPT_MAX_EVENT, OPT_MAX_DEPTH, OPT_MAX_VALUES, OPT_MAX_STEPS,
-	OPT_MAX_OUTPUT, OPT_QUIET, OPT_HELP,
+	OPT_MAX_OUTPUT, OPT_MAX_MEMORY, OPT_QUIET, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -50,6 +51,7 @@ static const struct option options[] = {
 	{ "max-values", required_argument, NULL, OPT_MAX_VALUES },
 	{ "max-steps", required_argument, NULL, OPT_MAX_STEPS },
 	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -119,6 +121,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			if (cli_number("--max-output", optarg, 1u << 30, &v))
 				return -1;
 			o->lim.max_output = (uint32_t)v;
+			break;
+		case OPT_MAX_MEMORY:
+			if (cli_number("--max-memory", optarg, 1u << 30, &v))
+				return -1;
+			o->lim.max_memory = (uint32_t)v;
 			break;
 		case OPT_QUIET:
 			o->quiet = 1;
