@@ -17,7 +17,14 @@ CC ?= cc
 PREFIX ?= /usr/local
 SHARED ?= ../shared
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# libFuzzer needs clang; the library is instrumented for coverage too.
+CC := clang
+BUILD ?= build-fuzz
+OPT ?= -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+LDOPT ?= -fsanitize=address,undefined
+else ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
 OPT ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
@@ -56,6 +63,10 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(VM_SRC) $(DSL_SRC) $(CC_SRC) \
 	$(RT_SRC)) $(GEN)/parser.o $(GEN)/lexer.o
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_TARGETS := compile bytecode sealed run json
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
+REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
+FUZZ_SECONDS ?= 60
 
 all: $(BUILD)/scrubc $(BUILD)/scrub $(BUILD)/libscrub.a $(BUILD)/bootstrap
 
@@ -98,15 +109,27 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libscrub.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CHECK_LIBS)
 
+# The fuzz targets: libFuzzer binaries (FUZZ=1 builds), and replay
+# drivers that run saved inputs with any compiler (the regression inputs
+# run in every test build).
+$(BUILD)/fuzz/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libscrub.a
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=fuzzer $(LDOPT) -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzz/replay-%: $(BUILD)/tests/fuzz/fuzz_%.o \
+		$(BUILD)/tests/fuzz/replay.o $(BUILD)/libscrub.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
+
 # ---- tests ------------------------------------------------------------------
 
-check: all $(UNIT_BIN)
+check: all $(UNIT_BIN) $(REPLAY_BIN)
 	tests/run_all.sh $(BUILD) $(SHARED)
 
 check-asan:
 	$(MAKE) SANITIZE=1 check
 
-check-valgrind: all $(UNIT_BIN)
+check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN)
 	VALGRIND=1 tests/run_all.sh $(BUILD) $(SHARED)
 
 demo: all
@@ -121,6 +144,17 @@ lambda: all
 bench: all
 	bench/run.sh $(BUILD) $(SHARED)
 
+# Each fuzz target for FUZZ_SECONDS (default 60), after its regression
+# inputs; any crash, leak or timeout fails. fuzz-ci is the short run.
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-build
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: all $(FUZZ_BIN)
+
+fuzz-ci:
+	$(MAKE) FUZZ_SECONDS=12 fuzz
+
 # ---- install ------------------------------------------------------------------
 
 install: all
@@ -133,9 +167,11 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all check check-asan check-valgrind demo lambda bench install clean
+.PHONY: all check check-asan check-valgrind demo lambda bench install clean \
+	fuzz fuzz-build fuzz-ci
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(LAMBDA_OBJ:.o=.d) \
 	$(BUILD)/compiler/scrubc.d \
-	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
+	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \
+	$(wildcard $(BUILD)/tests/fuzz/*.d)
