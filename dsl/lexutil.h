@@ -31,6 +31,11 @@ struct dsl_parser {
 	int start_token;	/* a token to return before any other */
 	struct dsl_json *pattern;	/* parsed by dsl_parse_pattern */
 	jmp_buf fatal;		/* the lexer's way out of a fatal error */
+	/* While the scanner takes its input, what it allocated: if one
+	 * of its allocations fails it jumps out holding none of them. */
+	int in_setup;
+	int nsetup;
+	void *setup[4];
 };
 
 static inline struct dsl_span dsl_span_of(const struct dsl_parser *ps,

@@ -73,9 +73,15 @@ static unsigned run(struct dsl_ctx *c, struct dsl_arena *a, uint32_t file,
 	if (setjmp(ps.fatal) == 0) {
 		const struct dsl_source *s = &c->sources[file];
 
+		ps.in_setup = 1;
 		dsl_lx_scan_bytes(s->text, (int)s->len, ps.scanner);
+		ps.in_setup = 0;
 		status = dsl_yyparse(&ps);
 	} else {
+		/* Out of memory taking the input: flex let go of the
+		 * buffers it had made (regression: they leaked). */
+		for (int i = 0; ps.in_setup && i < ps.nsetup; i++)
+			free(ps.setup[i]);
 		status = 2;
 	}
 	dsl_lxlex_destroy(ps.scanner);

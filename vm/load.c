@@ -120,19 +120,24 @@ static const char *const_kind_name(uint8_t k)
 	return k <= VM_K__MAX ? names[k] : "?";
 }
 
+/* These return 1 (it is), 0 (it is not) or -1 (out of memory: which is
+ * no reason to call the bytecode malformed). */
 static int is_json_number(const char *s, size_t n)
 {
 	struct json_limits lim = { 1, 2, 0 };
 	struct json_doc d;
+	enum json_error e;
 	int ok;
 
-	if (n == 0 || json_doc_init(&d, &lim) != 0)
+	if (n == 0)
 		return 0;
-	ok = json_parse(&d, s, n, 0) == JSON_OK &&
-	     json_type_of(&d, d.root) == JSON_NUMBER && d.srclen == n &&
-	     d.nodes[d.root].len == n;
+	if (json_doc_init(&d, &lim) != 0)
+		return -1;
+	e = json_parse(&d, s, n, 0);
+	ok = e == JSON_OK && json_type_of(&d, d.root) == JSON_NUMBER &&
+	     d.srclen == n && d.nodes[d.root].len == n;
 	json_doc_free(&d);
-	return ok;
+	return e == JSON_E_MEMORY ? -1 : ok;
 }
 
 static int is_json_container(const char *s, size_t n)
@@ -143,15 +148,17 @@ static int is_json_container(const char *s, size_t n)
 				   1u << 20, n < (1u << 20) ? (uint32_t)n + 1 :
 				   1u << 20 };
 	struct json_doc d;
+	enum json_error e;
 	int ok;
 
 	if (json_doc_init(&d, &lim) != 0)
-		return 0;
-	ok = json_parse(&d, s, n, 0) == JSON_OK &&
-	     (json_type_of(&d, d.root) == JSON_OBJECT ||
-	      json_type_of(&d, d.root) == JSON_ARRAY);
+		return -1;
+	e = json_parse(&d, s, n, 0);
+	ok = e == JSON_OK && (json_type_of(&d, d.root) == JSON_OBJECT ||
+			      json_type_of(&d, d.root) == JSON_ARRAY);
 	json_doc_free(&d);
-	return ok;
+	/* The limits fit any n bytes: a memory error is malloc's. */
+	return e == JSON_E_MEMORY ? -1 : ok;
 }
 
 static int compile_regex(struct reader *r, struct vm_program *p,
@@ -204,6 +211,7 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 			 struct vm_const *c)
 {
 	struct buf enc;
+	int ok;
 
 	switch (c->kind) {
 	case VM_K_NULL:
@@ -214,8 +222,10 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 				const_kind_name(c->kind));
 		break;
 	case VM_K_NUMBER:
-		if (!is_json_number(c->data, c->len)) {
-			rd_fail(r, "number constant is not a JSON number");
+		ok = is_json_number(c->data, c->len);
+		if (ok <= 0) {
+			rd_fail(r, ok < 0 ? "out of memory" : "number constant "
+				"is not a JSON number");
 			break;
 		}
 		{
@@ -252,9 +262,10 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 		c->json_len = (uint32_t)enc.len;
 		break;
 	case VM_K_JSON:
-		if (!is_json_container(c->data, c->len))
-			rd_fail(r, "json constant is not a JSON array or "
-				   "object");
+		ok = is_json_container(c->data, c->len);
+		if (ok <= 0)
+			rd_fail(r, ok < 0 ? "out of memory" : "json constant "
+				"is not a JSON array or object");
 		break;
 	case VM_K_LIST:
 	case VM_K_PATHLIST:
@@ -777,6 +788,7 @@ int vm_program_set_param(struct vm_program *p, const char *name,
 	struct vm_param *pa = NULL;
 	struct vm_const *c;
 	char *copy;
+	int ok;
 
 	for (uint32_t i = 0; i < p->nparams; i++)
 		if (p->params[i].name_len == nlen &&
@@ -790,9 +802,15 @@ int vm_program_set_param(struct vm_program *p, const char *name,
 	c = &p->consts[pa->konst];
 	switch (c->kind) {
 	case VM_K_NUMBER:
-		if (!is_json_number(value, vlen)) {
-			snprintf(err->msg, sizeof err->msg, "parameter '%s' "
-				 "takes a number, not '%s'", name, value);
+		ok = is_json_number(value, vlen);
+		if (ok <= 0) {
+			if (ok < 0)
+				snprintf(err->msg, sizeof err->msg, "out of "
+					 "memory");
+			else
+				snprintf(err->msg, sizeof err->msg, "parameter "
+					 "'%s' takes a number, not '%s'", name,
+					 value);
 			return -1;
 		}
 		if ((pa->flags & VM_PARAM_RANGE) &&
