@@ -40,6 +40,9 @@ for t in "$BUILD"/tests/check_*; do
 	run "$(basename "$t")" $WRAP "$t"
 done
 run e2e tests/e2e/run.sh "$BUILD"
+run fuzz-regressions tests/fuzz/replay.sh "$BUILD"
+run error-paths tests/errors.sh "$BUILD"
+run json-edges /usr/bin/python3 tests/edges.py "$BUILD"
 run diagnostics tests/diag/run.sh "$BUILD"
 run equivalence tests/equivalence.sh "$BUILD" "$SHARED"
 run lambda /usr/bin/python3 tests/lambda/run.py "$BUILD" "$SHARED"

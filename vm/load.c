@@ -541,9 +541,15 @@ static int check_header(const unsigned char *b, size_t len,
 	uint32_t flags, size;
 	uint64_t sum;
 
-	if (len < VM_HEADER_SIZE || memcmp(b, VM_MAGIC, 4) != 0) {
+	if (len < 4 || memcmp(b, VM_MAGIC, 4) != 0) {
 		snprintf(err->msg, sizeof err->msg, "not a scrub bytecode "
 			 "file (bad magic)");
+		return -1;
+	}
+	if (len < VM_HEADER_SIZE) {
+		snprintf(err->msg, sizeof err->msg, "file is %zu bytes, too "
+			 "short for the %d-byte header (truncated)", len,
+			 VM_HEADER_SIZE);
 		return -1;
 	}
 	major = (uint16_t)(b[4] | b[5] << 8);

@@ -399,6 +399,9 @@ START_TEST(test_header)
 	ck_assert_msg(strstr(load_msg(&b, msg, sizeof msg), "truncated or "
 			     "padded") != NULL, "%s", msg);
 	b.len = 10;
+	ck_assert_str_eq(load_msg(&b, msg, sizeof msg), "file is 10 bytes, "
+			 "too short for the 24-byte header (truncated)");
+	b.len = 3;
 	ck_assert_str_eq(load_msg(&b, msg, sizeof msg),
 			 "not a scrub bytecode file (bad magic)");
 	buf_free(&b);
