@@ -41,6 +41,7 @@ struct vm_exec {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
+	int re_budgeted;	/* the last regex ran under a lowered limit */
 
 	uint64_t steps;
 	uint32_t pc;		/* the instruction running */
@@ -67,6 +68,18 @@ static inline int vm_charge(struct vm_exec *ex, uint64_t n)
 				 (unsigned long long)ex->lim.max_steps);
 	return 0;
 }
+
+/* Before a regex runs over `len` bytes: PCRE2 bounds backtracking per
+ * start position, not per call, so share what is left of the step
+ * budget among the start positions (VM_RE_MIN..VM_RE_MAX each). Then a
+ * hostile pattern costs at most the budget plus VM_RE_MIN per byte. */
+#define VM_RE_MIN 100
+#define VM_RE_MAX 1000000
+void vm_regex_budget(struct vm_exec *ex, size_t len);
+
+/* Reject for a failed PCRE2 call (rc < 0, not "no match"): limit_steps
+ * when the budget had lowered the limit, else regex_failed. */
+int vm_regex_failed(struct vm_exec *ex, int rc, const char *what);
 
 /* Turn a failed document edit into a reject. */
 int vm_doc_failed(struct vm_exec *ex);

@@ -577,6 +577,7 @@ static int do_replace_re(struct vm_exec *ex, const unsigned char *ops,
 					 "larger than %u bytes",
 					 ex->lim.max_memory);
 		outlen = ex->tmp.cap;
+		vm_regex_budget(ex, len);
 		rc = pcre2_substitute(re->re, (PCRE2_SPTR)s, len, 0, opts,
 				      ex->md, ex->mctx,
 				      (PCRE2_SPTR)with->data, with->len,
@@ -585,8 +586,7 @@ static int do_replace_re(struct vm_exec *ex, const unsigned char *ops,
 			break;
 	}
 	if (rc < 0)
-		return vm_reject(ex, VM_R_REGEX, "replace: regular "
-				 "expression failed (PCRE2 error %d)", rc);
+		return vm_regex_failed(ex, rc, "replace: ");
 	if (rc == 0) {
 		/* No match: leave the value exactly as it came. */
 		buf_put(&ex->tmp, s, len);

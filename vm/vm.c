@@ -62,7 +62,7 @@ struct vm_exec *vm_exec_new(const struct vm_program *p,
 	pcre2_jit_stack_assign(ex->mctx, NULL, ex->jit);
 	/* Backtracking is bounded: a pathological regex rejects the event
 	 * instead of hanging the worker. */
-	pcre2_set_match_limit(ex->mctx, 1000000);
+	pcre2_set_match_limit(ex->mctx, VM_RE_MAX);
 	pcre2_set_depth_limit(ex->mctx, 10000);
 	ex->gen = 1;
 	return ex;
@@ -113,6 +113,29 @@ int vm_reject(struct vm_exec *ex, const char *code, const char *fmt, ...)
 		o->line = 0;
 	}
 	return -1;
+}
+
+void vm_regex_budget(struct vm_exec *ex, size_t len)
+{
+	uint64_t used = ex->steps + ex->doc.work;
+	uint64_t left = used < ex->lim.max_steps ? ex->lim.max_steps - used
+						 : 0;
+	uint64_t per = left / ((uint64_t)len + 1);
+
+	ex->re_budgeted = per < VM_RE_MAX;
+	pcre2_set_match_limit(ex->mctx, (uint32_t)(per < VM_RE_MIN ? VM_RE_MIN
+				: per < VM_RE_MAX ? per : VM_RE_MAX));
+}
+
+int vm_regex_failed(struct vm_exec *ex, int rc, const char *what)
+{
+	if (ex->re_budgeted && (rc == PCRE2_ERROR_MATCHLIMIT ||
+				rc == PCRE2_ERROR_DEPTHLIMIT))
+		return vm_reject(ex, VM_R_STEPS, "work limit of %llu steps "
+				 "exceeded in a regular expression",
+				 (unsigned long long)ex->lim.max_steps);
+	return vm_reject(ex, VM_R_REGEX, "%sregular expression failed "
+			 "(PCRE2 error %d)", what, rc);
 }
 
 int vm_doc_failed(struct vm_exec *ex)
@@ -345,13 +368,13 @@ static int matches(struct vm_exec *ex, const struct vm_val *a,
 			continue;
 		if (vm_charge(ex, 1 + x.len / 64) != 0)
 			return -1;
+		vm_regex_budget(ex, x.len);
 		rc = pcre2_match(re->re, (PCRE2_SPTR)x.text, x.len, 0,
 				 PCRE2_NO_UTF_CHECK, ex->md, ex->mctx);
 		if (rc >= 0)
 			return 1;
 		if (rc != PCRE2_ERROR_NOMATCH)
-			return vm_reject(ex, VM_R_REGEX, "regular expression "
-					 "failed (PCRE2 error %d)", rc);
+			return vm_regex_failed(ex, rc, "");
 	}
 	return 0;
 }

@@ -197,6 +197,45 @@ START_TEST(test_keep_linear)
 }
 END_TEST
 
+/* Regression: PCRE2 bounds backtracking per start position, so a
+ * catastrophic pattern over a long string ran for minutes (13.7 s for
+ * this 120 KB event) within a budget of 10,000,000 steps. The budget now
+ * bounds the regex too. */
+START_TEST(test_regex_budget)
+{
+	static const char *const policies[] = {
+		P("drop \"m\" when .a matches /(?:a+a+)+$/"),
+		P("replace .a matching /(?:a+a+)+$/ with \"x\""),
+	};
+	static const char *const messages[] = {
+		"limit_steps work limit of 10000000 steps exceeded in a "
+		"regular expression",
+		"limit_steps work limit of 10000000 steps exceeded in a "
+		"regular expression",
+	};
+	struct buf b;
+	struct scrub_result r;
+	char got[512];
+
+	/* 6300 blocks of 18 'a's and a 'b': 2^18 steps per block. */
+	buf_init(&b, 1u << 20);
+	buf_puts(&b, "{\"a\":\"");
+	for (int i = 0; i < 6300; i++)
+		buf_puts(&b, "aaaaaaaaaaaaaaaaaab");
+	buf_puts(&b, "\"}");
+	for (size_t i = 0; i < 2; i++) {
+		run_limited(policies[i], b.data, b.len, STEPS, 10000000, &r,
+			    got, sizeof got);
+		ck_assert_str_eq(got, messages[i]);
+	}
+	/* An ordinary pattern on the same string is no trouble. */
+	run_limited(P("drop \"m\" when .a matches /ab$/"), b.data, b.len,
+		    STEPS, 10000000, &r, got, sizeof got);
+	ck_assert_str_eq(got, "- -");
+	buf_free(&b);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("limits");
@@ -209,6 +248,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(t, test_member_scan_charged);
 	tcase_add_test(t, test_wildcard_charged);
 	tcase_add_test(t, test_keep_linear);
+	tcase_add_test(t, test_regex_budget);
 	suite_add_tcase(s, t);
 	return s;
 }
