@@ -1,14 +1,19 @@
 # scrub - one build for the policy compiler, the VM and its hosts.
 #
 #   make                 build/scrubc, build/scrub, build/libscrub.a
-#   make check           every test (unit, end-to-end, equivalence, JSON suite)
+#   make check           everything CI runs: check-fast, check-asan,
+#                        check-valgrind and fuzz-ci, one after the other
+#   make check-fast      every test (unit, end-to-end, equivalence, JSON
+#                        suite, error paths, fuzz regressions): the quick loop
 #   make check-asan      the same suite built with ASan and UBSan
-#   make check-valgrind  the suite's C tests under valgrind
+#   make check-valgrind  the same suite under valgrind (fewer mutants and
+#                        allocation failure points)
+#   make fuzz-ci         each fuzz target for 12 seconds
 #   make demo            the main job on the bundled example
 #   make lambda POLICY=F build/lambda/scrub-lambda.zip: bootstrap, policy F
 #                        compiled, and the shared libraries it needs
 #   make bench           throughput against ../shared/bench (ratios)
-#   make fuzz            run the libFuzzer targets (FUZZ_SECONDS each)
+#   make fuzz            run the libFuzzer targets (FUZZ_SECONDS each, 60)
 #   make install PREFIX=/usr/local
 #
 # SANITIZE=1 builds into build-asan/ with -fsanitize=address,undefined.
@@ -72,10 +77,11 @@ all: $(BUILD)/scrubc $(BUILD)/scrub $(BUILD)/libscrub.a $(BUILD)/bootstrap
 
 # ---- generated lexer and parser ------------------------------------------
 
-$(GEN)/parser.c $(GEN)/parser.h: dsl/parser.y | $(GEN)
+# One run makes both files (&:), also under make -j.
+$(GEN)/parser.c $(GEN)/parser.h &: dsl/parser.y | $(GEN)
 	bison -Wall -Werror --defines=$(GEN)/parser.h -o $(GEN)/parser.c $<
 
-$(GEN)/lexer.c $(GEN)/lexer.h: dsl/lexer.l $(GEN)/parser.h | $(GEN)
+$(GEN)/lexer.c $(GEN)/lexer.h &: dsl/lexer.l $(GEN)/parser.h | $(GEN)
 	flex --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
 
 # Flex's and bison's own code is not ours to keep warning-free.
@@ -123,11 +129,18 @@ $(BUILD)/fuzz/replay-%: $(BUILD)/tests/fuzz/fuzz_%.o \
 
 # ---- tests ------------------------------------------------------------------
 
-check: all $(UNIT_BIN) $(REPLAY_BIN)
+# Each part runs after the one before; the first failure stops `check`.
+check:
+	$(MAKE) check-fast
+	$(MAKE) check-asan
+	$(MAKE) check-valgrind
+	$(MAKE) fuzz-ci
+
+check-fast: all $(UNIT_BIN) $(REPLAY_BIN)
 	tests/run_all.sh $(BUILD) $(SHARED)
 
 check-asan:
-	$(MAKE) SANITIZE=1 check
+	$(MAKE) SANITIZE=1 check-fast
 
 check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN)
 	VALGRIND=1 tests/run_all.sh $(BUILD) $(SHARED)
@@ -167,8 +180,8 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all check check-asan check-valgrind demo lambda bench install clean \
-	fuzz fuzz-build fuzz-ci
+.PHONY: all check check-fast check-asan check-valgrind demo lambda bench \
+	install clean fuzz fuzz-build fuzz-ci
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(LAMBDA_OBJ:.o=.d) \

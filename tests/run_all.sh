@@ -14,7 +14,12 @@ if [ "${VALGRIND:-0}" = 1 ]; then
 	WRAP="valgrind -q --error-exitcode=99 --leak-check=full"
 	WRAP="$WRAP --errors-for-leak-kinds=definite,indirect"
 	WRAP="$WRAP --show-leak-kinds=definite,indirect"
+	WRAP="$WRAP --suppressions=$(pwd)/tests/valgrind.supp"
 	export CK_FORK=no
+	# Valgrind is ~30x slower: fewer random mutants per policy, and
+	# every 5th allocation failure point.
+	export SCRUB_MUTANTS=${SCRUB_MUTANTS:-25}
+	export SCRUB_FAILPOINT_STRIDE=${SCRUB_FAILPOINT_STRIDE:-5}
 fi
 export SCRUB_WRAP="$WRAP"
 
