@@ -79,6 +79,27 @@ int dsl_keyword(const char *word, size_t len)
 	return 0;
 }
 
+char *dsl_lex_copy(const struct dsl_source *s)
+{
+	char *t = scrub_malloc(s->len + 2);
+
+	if (t != NULL) {
+		memcpy(t, s->text, s->len);
+		t[s->len] = t[s->len + 1] = '\0';
+	}
+	return t;
+}
+
+void dsl_lex_start(void *scanner, char *copy, size_t len)
+{
+	/* Grow flex's buffer stack to its working size first (it allocates
+	 * one slot, then eight more): the buffer made next is then pushed
+	 * without allocating, so no failure can strand it. */
+	dsl_lx_switch_to_buffer(NULL, scanner);
+	dsl_lx_switch_to_buffer(NULL, scanner);
+	dsl_lx_scan_buffer(copy, len + 2, scanner);
+}
+
 /* The offset just after the last character that is not white space. */
 uint32_t dsl_lex_text_end(const struct dsl_parser *ps)
 {

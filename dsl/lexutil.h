@@ -31,11 +31,6 @@ struct dsl_parser {
 	int start_token;	/* a token to return before any other */
 	struct dsl_json *pattern;	/* parsed by dsl_parse_pattern */
 	jmp_buf fatal;		/* the lexer's way out of a fatal error */
-	/* While the scanner takes its input, what it allocated: if one
-	 * of its allocations fails it jumps out holding none of them. */
-	int in_setup;
-	int nsetup;
-	void *setup[4];
 };
 
 static inline struct dsl_span dsl_span_of(const struct dsl_parser *ps,
@@ -57,6 +52,17 @@ int dsl_keyword(const char *word, size_t len);
 uint32_t dsl_lex_text_end(const struct dsl_parser *ps);
 void dsl_lex_fatal(void *scanner, const char *msg)
 	__attribute__((noreturn));
+
+/* The text flex scans: a copy of the source followed by the two NULs flex
+ * wants. The caller frees it after dsl_lxlex_destroy(). NULL when out of
+ * memory. */
+char *dsl_lex_copy(const struct dsl_source *s);
+
+/* Point the scanner at `copy` (from dsl_lex_copy, `len` bytes of source).
+ * Call it where a fatal lexer error can jump to ps->fatal: each of its
+ * allocations is made so that failing leaks nothing (flex's own
+ * dsl_lx_scan_bytes loses its buffer when a later step fails). */
+void dsl_lex_start(void *scanner, char *copy, size_t len);
 
 /* Statement and option keywords, for "did you mean" hints. Each list
  * ends with NULL. */

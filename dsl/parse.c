@@ -50,6 +50,7 @@ static unsigned run(struct dsl_ctx *c, struct dsl_arena *a, uint32_t file,
 	struct dsl_parser ps;
 	unsigned before = c->errors;
 	volatile int status = 0;
+	char *text;
 
 	memset(&ps, 0, sizeof ps);
 	ps.ctx = c;
@@ -66,25 +67,20 @@ static unsigned run(struct dsl_ctx *c, struct dsl_arena *a, uint32_t file,
 	if (check_utf8(c, file) != 0)
 		return c->errors - before;
 
-	if (dsl_lxlex_init_extra(&ps, &ps.scanner) != 0) {
+	text = dsl_lex_copy(&c->sources[file]);
+	if (text == NULL || dsl_lxlex_init_extra(&ps, &ps.scanner) != 0) {
+		free(text);
 		c->oom = 1;
 		return c->errors - before + 1;
 	}
 	if (setjmp(ps.fatal) == 0) {
-		const struct dsl_source *s = &c->sources[file];
-
-		ps.in_setup = 1;
-		dsl_lx_scan_bytes(s->text, (int)s->len, ps.scanner);
-		ps.in_setup = 0;
+		dsl_lex_start(ps.scanner, text, c->sources[file].len);
 		status = dsl_yyparse(&ps);
 	} else {
-		/* Out of memory taking the input: flex let go of the
-		 * buffers it had made (regression: they leaked). */
-		for (int i = 0; ps.in_setup && i < ps.nsetup; i++)
-			free(ps.setup[i]);
 		status = 2;
 	}
 	dsl_lxlex_destroy(ps.scanner);
+	free(text);
 
 	if (status == 2 || a->failed) {
 		/* Bison's stack limit, or an allocation failure. */

@@ -29,6 +29,11 @@ for t in "$@"; do
 	*) seed=tests/fuzz/corpus/$t ;;
 	esac
 	work="$BUILD/fuzz/corpus/$t"
+	dict=""
+	case $t in
+	run | json) dict=-dict=tests/fuzz/json.dict ;;
+	compile) dict=-dict=tests/fuzz/scrub.dict ;;
+	esac
 	mkdir -p "$work" "$BUILD/fuzz/artifacts"
 	regress=$(find "tests/fuzz/regressions/$t" -type f 2> /dev/null)
 	if [ -n "$regress" ]; then
@@ -41,8 +46,9 @@ for t in "$@"; do
 			continue
 		}
 	fi
+	# shellcheck disable=SC2086
 	if "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 \
-		-rss_limit_mb=4096 -print_final_stats=1 \
+		-rss_limit_mb=4096 -print_final_stats=1 $dict \
 		-artifact_prefix="$BUILD/fuzz/artifacts/$t-" \
 		"$work" "$seed" > "$BUILD/fuzz/$t.log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
