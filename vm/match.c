@@ -327,7 +327,10 @@ int vm_match(struct vm_exec *ex, uint32_t path, const struct vm_const *m)
 
 	if (vm_load_path(ex, path, &first, &count) != 0)
 		return -1;
-	/* Only leaves count: an object is not a value a pattern compares. */
+	/* Only leaves count: an object is not a value a pattern compares.
+	 * The selection may be a cached one: pay for the pass over it. */
+	if (vm_charge(ex, count / 64) != 0)
+		return -1;
 	for (uint32_t i = 0; i < count; i++)
 		leaves += json_type_of(d, ex->set[first + i]) != JSON_OBJECT;
 
@@ -374,6 +377,8 @@ int vm_sample(struct vm_exec *ex, const struct vm_const *rate,
 			const char *s;
 			size_t n;
 
+			if (vm_charge(ex, 1) != 0)
+				return -1;
 			if (json_type_of(&ex->doc, r) != JSON_STRING)
 				continue;
 			s = json_string(&ex->doc, r, &n);

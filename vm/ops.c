@@ -290,6 +290,8 @@ int vm_op_keep(struct vm_exec *ex, const unsigned char *ops)
 	struct json_doc *d = &ex->doc;
 	json_ref top = d->root, c;
 
+	if (vm_charge(ex, d->count / 64) != 0)
+		return -1;
 	memset(ex->marks, KEEP_NONE, d->count);
 	for (uint32_t i = 0; i < list->count; i++) {
 		const struct vm_path *path =
