@@ -426,7 +426,10 @@ static int each_string(struct vm_exec *ex, enum vm_opcode op,
 			return vm_reject(ex, VM_R_MEMORY, "%s result larger "
 					 "than %u bytes", vm_opinfo[op].name,
 					 ex->lim.max_memory);
-		if (ex->tmp.len == len && memcmp(ex->tmp.data, s, len) == 0)
+		/* An empty result may have no buffer at all: memcmp must
+		 * not see NULL (regression: UB on masking ""). */
+		if (ex->tmp.len == len &&
+		    (len == 0 || memcmp(ex->tmp.data, s, len) == 0))
 			continue;
 		if (json_set_string(d, r, ex->tmp.data, ex->tmp.len) != 0)
 			return vm_doc_failed(ex);
