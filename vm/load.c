@@ -583,6 +583,17 @@ static int check_header(const unsigned char *b, size_t len,
 	return 0;
 }
 
+/* Is constant k a parameter's value, used also as `what`? */
+static int pinned(const struct vm_program *p, uint32_t k, const char *what,
+		  struct vm_error *err)
+{
+	if (k >= p->nconsts || p->param_of[k] == VM_NONE)
+		return 0;
+	snprintf(err->msg, sizeof err->msg, "PARM: param %u's value "
+		 "(constant %u) is also %s", p->param_of[k], k, what);
+	return 1;
+}
+
 /* A parameter's value constant is rewritten when the parameter is
  * bound, so nothing may keep a pointer to its bytes or share it: not a
  * path key, the policy name, a file name, a parameter name or another
@@ -612,26 +623,21 @@ static int check_param_values(struct vm_program *p, uint32_t name,
 	/* Names and files are still constant indices here (range-checked
 	 * by the caller afterwards). */
 	for (uint32_t i = 0; i < p->nparams; i++)
-		if (p->param_of[p->params[i].name_k] != VM_NONE)
-			goto pinned;
-	if (name < p->nconsts && p->param_of[name] != VM_NONE)
-		goto pinned;
-	for (uint32_t i = 0; i < p->nfiles; i++) {
-		uintptr_t k = (uintptr_t)p->files[i];
-
-		if (k < p->nconsts && p->param_of[k] != VM_NONE)
-			goto pinned;
-	}
+		if (pinned(p, p->params[i].name_k, "a parameter name", err))
+			return -1;
+	if (pinned(p, name, "the policy name", err))
+		return -1;
+	for (uint32_t i = 0; i < p->nfiles; i++)
+		if (pinned(p, (uint32_t)(uintptr_t)p->files[i], "a file name",
+			   err))
+			return -1;
 	for (uint32_t i = 0; i < p->npaths; i++)
 		for (uint32_t s = 0; s < p->paths[i].nsegs; s++)
 			if (p->paths[i].segs[s].kind == VM_SEG_KEY &&
-			    p->param_of[p->paths[i].segs[s].key] != VM_NONE)
-				goto pinned;
+			    pinned(p, p->paths[i].segs[s].key, "a path key",
+				   err))
+				return -1;
 	return 0;
-pinned:
-	snprintf(err->msg, sizeof err->msg, "PARM: a parameter's value "
-		 "constant is also used as a name or path key");
-	return -1;
 }
 
 static int read_sections(struct vm_program *p, struct vm_error *err)

@@ -143,6 +143,10 @@ int vm_doc_failed(struct vm_exec *ex)
 	if (ex->doc.err == JSON_E_NODES)
 		return vm_reject(ex, VM_R_TOO_MANY, "more than %u values",
 				 ex->lim.max_values);
+	/* A constant the policy sets, nested deeper than the limit. */
+	if (ex->doc.err == JSON_E_DEPTH)
+		return vm_reject(ex, VM_R_TOO_DEEP, "a value the policy sets "
+				 "nests deeper than %u", ex->lim.max_depth);
 	return vm_reject(ex, VM_R_MEMORY, "edits need more than %u bytes",
 			 ex->lim.max_memory);
 }

@@ -17,6 +17,9 @@ static const struct {
 	{ DEPTH, 2, P(""), "{\"a\":{\"b\":{}}}", "limit_depth",
 	  "objects and arrays nested deeper than 2 at byte 10" },
 	{ DEPTH, 3, P(""), "{\"a\":{\"b\":{}}}", NULL, NULL },
+	/* Regression: this was reported as limit_memory. */
+	{ DEPTH, 3, P("set .a = {\"b\": {\"c\": {\"d\": {}}}}"), "{}",
+	  "limit_depth", "a value the policy sets nests deeper than 3" },
 	{ VALUES, 3, P(""), "{\"a\":1,\"b\":2,\"c\":3}", "limit_values",
 	  "more than 3 values (at byte 17)" },
 	{ VALUES, 4, P("set .x.y.z = 1"), "{\"a\":1}", "limit_values",

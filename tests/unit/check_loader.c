@@ -316,8 +316,8 @@ static const struct {
 	{ v_matcher_later_list, "CONS section: constant 6: list item 0 is "
 				"not a value" },
 	{ v_param_shared, "PARM: params 0 and 1 share value constant 5" },
-	{ v_param_key, "PARM: a parameter's value constant is also used as "
-		       "a name or path key" },
+	{ v_param_key, "PARM: param 0's value (constant 4) is also a path "
+		       "key" },
 	{ v_param_reason, "code, pc 0: constant 5 is a parameter's value" },
 	{ v_sample_rate, "code, pc 0: SAMPLE rate is not within 0..100" },
 	{ v_sample_param, "code, pc 0: SAMPLE rate parameter 0 is not "
