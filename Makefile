@@ -8,7 +8,7 @@
 #   make check-asan      the same suite built with ASan and UBSan
 #   make check-valgrind  the same suite under valgrind (fewer mutants and
 #                        allocation failure points)
-#   make fuzz-ci         each fuzz target for 12 seconds
+#   make fuzz-ci         each fuzz target for FUZZ_CI_SECONDS (60)
 #   make demo            the main job on the bundled example
 #   make lambda POLICY=F build/lambda/scrub-lambda.zip: bootstrap, policy F
 #                        compiled, and the shared libraries it needs
@@ -72,6 +72,7 @@ FUZZ_TARGETS := compile bytecode sealed run json
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
 REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
 FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 60
 
 all: $(BUILD)/scrubc $(BUILD)/scrub $(BUILD)/libscrub.a $(BUILD)/bootstrap
 
@@ -166,7 +167,7 @@ fuzz:
 fuzz-build: all $(FUZZ_BIN)
 
 fuzz-ci:
-	$(MAKE) FUZZ_SECONDS=12 fuzz
+	$(MAKE) FUZZ_SECONDS=$(FUZZ_CI_SECONDS) fuzz
 
 # ---- install ------------------------------------------------------------------
 
