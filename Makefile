@@ -68,7 +68,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(VM_SRC) $(DSL_SRC) $(CC_SRC) \
 	$(RT_SRC)) $(GEN)/parser.o $(GEN)/lexer.o
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-FUZZ_TARGETS := compile bytecode sealed run json
+FUZZ_TARGETS := compile bytecode sealed run json ndjson
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
 REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
 FUZZ_SECONDS ?= 60
@@ -122,6 +122,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libscrub.a
 $(BUILD)/fuzz/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libscrub.a
 	@mkdir -p $(dir $@)
 	$(CC) -fsanitize=fuzzer $(LDOPT) -o $@ $^ $(LIBS)
+
+# The line reader lives with the command line.
+$(BUILD)/fuzz/fuzz-ndjson $(BUILD)/fuzz/replay-ndjson: \
+	$(BUILD)/runtime/cli/common.o
 
 $(BUILD)/fuzz/replay-%: $(BUILD)/tests/fuzz/fuzz_%.o \
 		$(BUILD)/tests/fuzz/replay.o $(BUILD)/libscrub.a

@@ -31,7 +31,7 @@ for t in "$@"; do
 	work="$BUILD/fuzz/corpus/$t"
 	dict=""
 	case $t in
-	run | json) dict=-dict=tests/fuzz/json.dict ;;
+	run | json | ndjson) dict=-dict=tests/fuzz/json.dict ;;
 	compile) dict=-dict=tests/fuzz/scrub.dict ;;
 	esac
 	mkdir -p "$work" "$BUILD/fuzz/artifacts"

@@ -8,6 +8,7 @@
 #                    SHARED/samples/*.event.json, the bench edge cases
 #   corpus/json      the events above, SHARED/samples/*.json whole, and
 #                    the JSONTestSuite documents
+#   corpus/ndjson    whole NDJSON files: the examples, the e2e inputs
 # The bytecode targets' seeds are compiled from policies/ at fuzz time
 # (run.sh), so they always match the compiler.
 set -eu
@@ -15,7 +16,7 @@ SHARED=$(cd "$1" && pwd)
 cd "$(dirname "$0")"
 root=../..
 rm -rf corpus
-mkdir -p corpus/compile corpus/run corpus/json
+mkdir -p corpus/compile corpus/run corpus/json corpus/ndjson
 
 for f in "$root"/policies/*.scrub "$root"/tests/e2e/cases/*/*.scrub \
 	"$root"/tests/diag/*.scrub "$root"/tests/lambda/*.scrub \
@@ -40,6 +41,10 @@ for f in "$root"/policies/examples/*.ndjson; do
 done
 for f in "$root"/tests/e2e/cases/*/input.ndjson; do
 	split_lines "e2e-$(basename "$(dirname "$f")")" "$f"
+	cp "$f" "corpus/ndjson/e2e-$(basename "$(dirname "$f")")"
+done
+for f in "$root"/policies/examples/*.ndjson; do
+	cp "$f" "corpus/ndjson/example-$(basename "$f" .events.ndjson)"
 done
 split_lines bench-edge "$SHARED/bench/testdata/edge_cases.ndjson"
 for f in "$SHARED"/samples/*.event.json; do
