@@ -1,14 +1,40 @@
-/* fuzz_compile.c - the compiler on arbitrary source text.
+/* fuzz_compile.c - the compiler on arbitrary source text, and the
+ * interpreter on whatever compiles.
  *
  * Properties: the front end and compiler never crash or leak on any
  * input; a policy that compiles gives bytecode the loader accepts (the
- * compiler and the verifier agree); every diagnostic renders. Relative
+ * compiler and the verifier agree); every diagnostic renders; the
+ * program runs a few events to an outcome within its budget. Relative
  * includes resolve under a directory that does not exist. */
 #include <string.h>
 
 #include "../../compiler/cc.h"
-#include "../../vm/program.h"
+#include "../../vm/vm.h"
 #include "fuzz.h"
+
+static const char *const events[] = {
+	"{\"source\":\"com.example.orders\",\"detail\":{\"a\":\"x@y.z\","
+	"\"b\":[1,\"10.1.2.3\",{\"c\":null}],\"n\":-1.5e3}}",
+	"{\"a\":[],\"b\":{},\"c\":true,\"d\":\"\",\"e\":\"\\u00e9\"}",
+};
+
+/* Run the events; a reject must say why. */
+static void run_events(struct vm_program *p)
+{
+	struct vm_limits lim = { 64, 4096, 1u << 16, 1u << 16, 100000 };
+	struct vm_exec *ex;
+
+	vm_program_set_key(p, "fuzz-key", 8);
+	ex = vm_exec_new(p, &lim);
+	for (size_t i = 0; ex && i < sizeof events / sizeof *events; i++) {
+		struct vm_outcome o;
+
+		if (vm_run(ex, events[i], strlen(events[i]), &o) ==
+		    VM_REJECT && (o.code == NULL || o.message[0] == '\0'))
+			fuzz_fail("rejected without a code and message");
+	}
+	vm_exec_free(ex);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -34,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz: %s\n", err.msg);
 			fuzz_fail("compiled bytecode does not load");
 		}
+		run_events(p);
 		vm_program_free(p);
 	} else if (c.errors == 0) {
 		fuzz_fail("compilation failed without an error");
