@@ -40,10 +40,8 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vm_limits lim = { 64, 4096, 1u << 16, 1u << 16, 100000 };
 	struct vm_error err;
 	struct vm_program *p = vm_load(data, size, &err);
-	struct vm_exec *ex;
 	struct buf listing;
 
 	if (p == NULL) {
@@ -54,16 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_init(&listing, 16u << 20);
 	vm_disasm(p, &listing);
 	buf_free(&listing);
-	vm_program_set_key(p, "fuzz-key", 8);
-	ex = vm_exec_new(p, &lim);
-	for (size_t i = 0; ex && i < sizeof events / sizeof *events; i++) {
-		struct vm_outcome o;
-
-		if (vm_run(ex, events[i], strlen(events[i]), &o) ==
-		    VM_REJECT && (o.code == NULL || o.message[0] == '\0'))
-			fuzz_fail("rejected without a code and message");
-	}
-	vm_exec_free(ex);
+	fuzz_run_events(p, events, sizeof events / sizeof *events);
 	vm_program_free(p);
 	return 0;
 }

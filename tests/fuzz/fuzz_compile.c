@@ -18,24 +18,6 @@ static const char *const events[] = {
 	"{\"a\":[],\"b\":{},\"c\":true,\"d\":\"\",\"e\":\"\\u00e9\"}",
 };
 
-/* Run the events; a reject must say why. */
-static void run_events(struct vm_program *p)
-{
-	struct vm_limits lim = { 64, 4096, 1u << 16, 1u << 16, 100000 };
-	struct vm_exec *ex;
-
-	vm_program_set_key(p, "fuzz-key", 8);
-	ex = vm_exec_new(p, &lim);
-	for (size_t i = 0; ex && i < sizeof events / sizeof *events; i++) {
-		struct vm_outcome o;
-
-		if (vm_run(ex, events[i], strlen(events[i]), &o) ==
-		    VM_REJECT && (o.code == NULL || o.message[0] == '\0'))
-			fuzz_fail("rejected without a code and message");
-	}
-	vm_exec_free(ex);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dsl_ctx c;
@@ -60,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz: %s\n", err.msg);
 			fuzz_fail("compiled bytecode does not load");
 		}
-		run_events(p);
+		fuzz_run_events(p, events, sizeof events / sizeof *events);
 		vm_program_free(p);
 	} else if (c.errors == 0) {
 		fuzz_fail("compilation failed without an error");

@@ -438,20 +438,6 @@ static void find_policies(void)
 		glob(where[i], i ? GLOB_APPEND : 0, NULL, &policies);
 }
 
-/* Compile one policy file: 0 with the bytecode in `out`, or -1 when the
- * policy has errors (the diagnostics tests cover those). */
-static int compile_policy(const char *path, struct buf *out)
-{
-	struct dsl_ctx c;
-	int rc;
-
-	dsl_ctx_init(&c);
-	buf_init(out, 1u << 20);
-	rc = cc_compile_file(&c, path, out);
-	dsl_ctx_free(&c);
-	return rc;
-}
-
 /* `scrubc build` output always passes the verifier. */
 START_TEST(test_build_output_loads)
 {
@@ -461,7 +447,7 @@ START_TEST(test_build_output_loads)
 		struct buf b;
 		char msg[256];
 
-		if (compile_policy(policies.gl_pathv[i], &b) == 0) {
+		if (compile_file(policies.gl_pathv[i], &b, NULL) == 0) {
 			ck_assert_msg(load_msg(&b, msg, sizeof msg)[0] == '\0',
 				      "%s: %s", policies.gl_pathv[i], msg);
 			built++;
@@ -566,7 +552,7 @@ START_TEST(test_mutations)
 	unsigned char *b;
 	size_t body, len;
 
-	if (compile_policy(path, &good) != 0) {
+	if (compile_file(path, &good, NULL) != 0) {
 		buf_free(&good);
 		return;
 	}
