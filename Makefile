@@ -1,14 +1,19 @@
 # scrub - one build for the policy compiler, the VM and its hosts.
 #
 #   make                 build/scrubc, build/scrub, build/libscrub.a
-#   make check           every test (unit, end-to-end, equivalence, JSON suite)
+#   make check           everything CI runs: check-fast, check-asan,
+#                        check-valgrind and fuzz-ci, one after the other
+#   make check-fast      every test (unit, end-to-end, equivalence, JSON
+#                        suite, error paths, fuzz regressions): the quick loop
 #   make check-asan      the same suite built with ASan and UBSan
-#   make check-valgrind  the suite's C tests under valgrind
+#   make check-valgrind  the same suite under valgrind (fewer mutants and
+#                        allocation failure points)
+#   make fuzz-ci         each fuzz target for FUZZ_CI_SECONDS (60)
 #   make demo            the main job on the bundled example
 #   make lambda POLICY=F build/lambda/scrub-lambda.zip: bootstrap, policy F
 #                        compiled, and the shared libraries it needs
 #   make bench           throughput against ../shared/bench (ratios)
-#   make fuzz            run the libFuzzer targets (FUZZ_SECONDS each)
+#   make fuzz            run the libFuzzer targets (FUZZ_SECONDS each, 60)
 #   make install PREFIX=/usr/local
 #
 # SANITIZE=1 builds into build-asan/ with -fsanitize=address,undefined.
@@ -19,7 +24,14 @@ PREFIX ?= /usr/local
 # checkout, as in the workplace and in CI, unless SHARED says otherwise.
 SHARED ?= $(firstword $(wildcard ../shared /work/shared) ../shared)
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# libFuzzer needs clang; the library is instrumented for coverage too.
+CC := clang
+BUILD ?= build-fuzz
+OPT ?= -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+LDOPT ?= -fsanitize=address,undefined
+else ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
 OPT ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
@@ -63,6 +75,11 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(VM_SRC) $(DSL_SRC) $(CC_SRC) \
 	$(RT_SRC)) $(GEN)/parser.o $(GEN)/lexer.o
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_TARGETS := compile bytecode sealed run json ndjson
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
+REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 60
 
 all: $(BUILD)/scrubc $(BUILD)/scrub $(BUILD)/libscrub.a $(BUILD)/bootstrap
 
@@ -113,15 +130,39 @@ $(BUILD)/tests/check_replay: $(BUILD)/tests/unit/check_replay.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CLI_LIBS) $(CHECK_LIBS)
 
+# The fuzz targets: libFuzzer binaries (FUZZ=1 builds), and replay
+# drivers that run saved inputs with any compiler (the regression inputs
+# run in every test build).
+$(BUILD)/fuzz/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libscrub.a
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=fuzzer $(LDOPT) -o $@ $^ $(LIBS)
+
+# The line reader lives with the command line, and reads gzip.
+$(BUILD)/fuzz/fuzz-ndjson $(BUILD)/fuzz/replay-ndjson: \
+	$(BUILD)/runtime/cli/common.o
+$(BUILD)/fuzz/fuzz-ndjson $(BUILD)/fuzz/replay-ndjson: LIBS += -lz
+
+$(BUILD)/fuzz/replay-%: $(BUILD)/tests/fuzz/fuzz_%.o \
+		$(BUILD)/tests/fuzz/replay.o $(BUILD)/libscrub.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
+
 # ---- tests ------------------------------------------------------------------
 
-check: all $(UNIT_BIN)
+# Each part runs after the one before; the first failure stops `check`.
+check:
+	$(MAKE) check-fast
+	$(MAKE) check-asan
+	$(MAKE) check-valgrind
+	$(MAKE) fuzz-ci
+
+check-fast: all $(UNIT_BIN) $(REPLAY_BIN)
 	tests/run_all.sh $(BUILD) $(SHARED)
 
 check-asan:
-	$(MAKE) SANITIZE=1 check
+	$(MAKE) SANITIZE=1 check-fast
 
-check-valgrind: all $(UNIT_BIN)
+check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN)
 	VALGRIND=1 tests/run_all.sh $(BUILD) $(SHARED)
 
 demo: all
@@ -136,6 +177,17 @@ lambda: all
 bench: all
 	bench/run.sh $(BUILD) $(SHARED)
 
+# Each fuzz target for FUZZ_SECONDS (default 60), after its regression
+# inputs; any crash, leak or timeout fails. fuzz-ci is the short run.
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-build
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: all $(FUZZ_BIN)
+
+fuzz-ci:
+	$(MAKE) FUZZ_SECONDS=$(FUZZ_CI_SECONDS) fuzz
+
 # ---- install ------------------------------------------------------------------
 
 install: all
@@ -148,9 +200,11 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all check check-asan check-valgrind demo lambda bench install clean
+.PHONY: all check check-fast check-asan check-valgrind demo lambda bench \
+	install clean fuzz fuzz-build fuzz-ci
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(LAMBDA_OBJ:.o=.d) \
 	$(SCRUBC_OBJ:.o=.d) \
-	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
+	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \
+	$(wildcard $(BUILD)/tests/fuzz/*.d)

@@ -209,33 +209,87 @@ static int cmd_check(int argc, char **argv)
 	return rc > status ? rc : status;
 }
 
-int sc_write_file(const char *path, const struct buf *b)
+/* Write all of b to fd; 0, or -1 with errno. */
+static int write_all(int fd, const struct buf *b)
 {
-	char *tmp = scrub_malloc(strlen(path) + 16);
 	size_t done = 0;
-	int fd, rc = -1;
 
-	if (tmp == NULL)
-		return -1;
-	/* Write beside, then rename: a failed build leaves no half file. */
-	sprintf(tmp, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto out;
 	while (done < b->len) {
 		ssize_t n = write(fd, b->data + done, b->len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			close(fd);
-			unlink(tmp);
-			goto out;
+			if (n == 0)
+				errno = EIO;
+			return -1;
 		}
 		done += (size_t)n;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+	return 0;
+}
+
+/* A device or a pipe (/dev/stdout, /dev/full) is written in place:
+ * renaming a file over it would replace the device. */
+static int write_special(const char *path, const struct buf *b)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, b) == 0)
+		rc = 0;
+	if (close(fd) != 0 && rc == 0)
+		rc = -1;
+	return rc;
+}
+
+/* The umask, which can only be read by setting it. */
+static mode_t current_umask(void)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	return mask;
+}
+
+int sc_write_file(const char *path, const struct buf *b)
+{
+	char *tmp = scrub_malloc(strlen(path) + 16);
+	struct stat st;
+	int fd, rc = -1, saved;
+
+	if (tmp == NULL)
+		return -1;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		rc = write_special(path, b);
+		goto out;
+	}
+	/* Write beside, then rename: a failed build leaves no half file,
+	 * and two builds at once do not share a temporary name. */
+	sprintf(tmp, "%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	/* mkstemp makes the file 0600: give it the mode a new file gets. */
+	if (fchmod(fd, 0666 & ~current_umask()) != 0) {
+		saved = errno;
+		close(fd);
 		unlink(tmp);
+		errno = saved;
+		goto out;
+	}
+	if (write_all(fd, b) != 0 || fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		goto out;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
 		goto out;
 	}
 	rc = 0;

@@ -14,7 +14,12 @@ if [ "${VALGRIND:-0}" = 1 ]; then
 	WRAP="valgrind -q --error-exitcode=99 --leak-check=full"
 	WRAP="$WRAP --errors-for-leak-kinds=definite,indirect"
 	WRAP="$WRAP --show-leak-kinds=definite,indirect"
+	WRAP="$WRAP --suppressions=$(pwd)/tests/valgrind.supp"
 	export CK_FORK=no
+	# Valgrind is ~30x slower: fewer random mutants per policy, and
+	# every 5th allocation failure point.
+	export SCRUB_MUTANTS=${SCRUB_MUTANTS:-25}
+	export SCRUB_FAILPOINT_STRIDE=${SCRUB_FAILPOINT_STRIDE:-5}
 fi
 export SCRUB_WRAP="$WRAP"
 
@@ -40,6 +45,9 @@ for t in "$BUILD"/tests/check_*; do
 	run "$(basename "$t")" $WRAP "$t"
 done
 run e2e tests/e2e/run.sh "$BUILD"
+run fuzz-regressions tests/fuzz/replay.sh "$BUILD"
+run error-paths tests/errors.sh "$BUILD"
+run json-edges /usr/bin/python3 tests/edges.py "$BUILD"
 run diagnostics tests/diag/run.sh "$BUILD"
 run patterns /usr/bin/python3 tests/patterns/run.py "$BUILD"
 run detect tests/detect/run.sh "$BUILD"

@@ -40,6 +40,10 @@ int buf_grow(struct buf *b, size_t extra)
 		cap = b->limit;
 	while (cap < need)
 		cap = cap > b->limit / 2 ? b->limit : cap * 2;
+	/* Appends within the capacity are not checked again: it must never
+	 * exceed the limit, even for limits below the first allocation. */
+	if (cap > b->limit)
+		cap = b->limit;
 	p = scrub_realloc(b->data, cap);
 	if (p == NULL) {
 		b->err = BUF_NOMEM;

@@ -47,6 +47,7 @@ struct vm_exec {
 	pcre2_jit_stack *jit;
 	struct vm_dscan *dscan;	/* detectors' scanner, if the program
 				 * has detector sets */
+	int re_budgeted;	/* the last regex ran under a lowered limit */
 
 	uint64_t steps;
 	uint32_t pc;		/* the instruction running */
@@ -71,16 +72,27 @@ int vm_reject(struct vm_exec *ex, const char *code, const char *fmt, ...)
 int vm_regex_failed(struct vm_exec *ex, const char *what, int rc,
 		    uint32_t match_limit);
 
-/* Charge `n` work units; -1 (event rejected) when over the limit. */
+/* Charge `n` work units; -1 (event rejected) when over the limit. The
+ * document's own look-up and edit work (doc.work) counts too, so every
+ * loop over event data is paid for, wherever it runs. */
 static inline int vm_charge(struct vm_exec *ex, uint64_t n)
 {
 	ex->steps += n;
-	if (ex->steps > ex->lim.max_steps)
+	if (ex->steps + ex->doc.work > ex->lim.max_steps)
 		return vm_reject(ex, VM_R_STEPS, "work limit of %llu steps "
 				 "exceeded",
 				 (unsigned long long)ex->lim.max_steps);
 	return 0;
 }
+
+/* Before a regex runs over `len` bytes: PCRE2 bounds backtracking per
+ * start position, not per call, so share what is left of the step
+ * budget among the start positions (VM_REGEX_MIN_LIMIT to
+ * VM_REGEX_MATCH_LIMIT each). Then a hostile pattern costs at most the
+ * budget plus VM_REGEX_MIN_LIMIT per byte. Returns the limit set, for
+ * vm_regex_failed; under a lowered one, hitting it is limit_steps. */
+#define VM_REGEX_MIN_LIMIT 100u
+uint32_t vm_regex_budget(struct vm_exec *ex, size_t len);
 
 /* Turn a failed document edit into a reject. */
 int vm_doc_failed(struct vm_exec *ex);

@@ -1163,6 +1163,7 @@ enum json_error json_parse(struct json_doc *d, const char *src, size_t len,
 	d->err = JSON_OK;
 	d->err_offset = 0;
 	d->err_msg = NULL;
+	d->work = 0;
 	if (len > UINT32_MAX - 1)
 		return fail(d, JSON_E_MEMORY, NULL, "input too large");
 	e = parse_all(d, &d->parse, src, 0, 0, len,
@@ -1300,6 +1301,7 @@ uint32_t json_length(struct json_doc *d, json_ref container)
 
 	for (json_ref c = json_first(d, container); c; c = d->nodes[c].next)
 		n++;
+	d->work += n;
 	return n;
 }
 
@@ -1328,9 +1330,11 @@ json_ref json_member(struct json_doc *d, json_ref obj, const char *key,
 
 	if (json_type_of(d, obj) != JSON_OBJECT)
 		return 0;
-	for (c = d->nodes[obj].first; c; c = d->nodes[c].next)
+	for (c = d->nodes[obj].first; c; c = d->nodes[c].next) {
+		d->work++;
 		if (key_is(d, c, key, keylen))
 			return c;
+	}
 
 	/* Still being parsed: read on until the key shows up or the object
 	 * ends. A later duplicate cannot matter: the first one is kept. */
@@ -1375,8 +1379,10 @@ json_ref json_element(struct json_doc *d, json_ref arr, int64_t index)
 		if (index < 0)
 			return 0;
 	}
-	for (c = json_first(d, arr); c && index > 0; c = d->nodes[c].next)
+	for (c = json_first(d, arr); c && index > 0; c = d->nodes[c].next) {
 		index--;
+		d->work++;
+	}
 	return c;
 }
 
@@ -1390,6 +1396,7 @@ static const char *decode_text(struct json_doc *d, const char *raw,
 		*len = rawlen;
 		return raw;
 	}
+	d->work += rawlen / 64;
 	out = arena_alloc(d, rawlen, &off);
 	if (out == NULL)
 		return NULL;
@@ -1415,13 +1422,14 @@ const char *json_key(struct json_doc *d, json_ref r, size_t *len)
 			   n->flags & JN_KEY_ESCAPED, len);
 }
 
-double json_number(const struct json_doc *d, json_ref r)
+double json_number(struct json_doc *d, json_ref r)
 {
 	const struct json_node *n = &d->nodes[r];
 	const char *t = json_text(d, r);
 	char small[64], *big;
 	double v;
 
+	d->work += n->len / 64;
 	/* strtod needs a terminator the input may not have. */
 	if (n->len < sizeof small) {
 		memcpy(small, t, n->len);
@@ -1502,6 +1510,7 @@ int json_set_string(struct json_doc *d, json_ref r, const char *utf8,
 	if (json_complete_all(d) != 0)
 		return -1;
 	room = d->lim.max_arena - d->arena_len;
+	d->work += len / 64;
 
 	/* Encode straight into the arena's free tail, then claim it. */
 	buf_init_fixed(&tmp, d->arena + d->arena_len,
@@ -1546,6 +1555,7 @@ int json_set_json(struct json_doc *d, json_ref r, const char *text,
 	memcpy(p, text, len);
 	/* The event's parse is finished (edits finish it first), so its
 	 * frames are free for this one. */
+	d->work += 1 + len / 64;
 	if (parse_all(d, &cp, d->arena, 1, off, len, JSON_STOP_NEVER) !=
 	    JSON_OK)
 		return -1;
@@ -1570,6 +1580,7 @@ static int clone_children(struct json_doc *d, json_ref src, json_ref dst)
 
 				if (k == 0)
 					return -1;
+				d->work++;
 				d->nodes[k] = d->nodes[c];
 				d->nodes[k].parent = t;
 				d->nodes[k].next = 0;
@@ -1624,8 +1635,10 @@ static void unlink_node(struct json_doc *d, json_ref r)
 
 	if (parent == 0)
 		return;
-	for (c = d->nodes[parent].first; c && c != r; c = d->nodes[c].next)
+	for (c = d->nodes[parent].first; c && c != r; c = d->nodes[c].next) {
 		prev = c;
+		d->work++;
+	}
 	if (c == 0)
 		return;
 	d->gen++;
@@ -1688,8 +1701,10 @@ json_ref json_append_member(struct json_doc *d, json_ref obj,
 	d->nodes[r].parent = obj;
 	if (json_set_scalar(d, r, JSON_NULL, "null", 4) != 0)
 		return 0;
-	for (c = d->nodes[obj].first; c; c = d->nodes[c].next)
+	for (c = d->nodes[obj].first; c; c = d->nodes[c].next) {
 		last = c;
+		d->work++;
+	}
 	d->gen++;
 	if (last)
 		d->nodes[last].next = r;

@@ -128,6 +128,9 @@ struct json_doc {
 	int failed;		/* a resumed parse failed: d->err says why */
 	struct json_memo memo[JSON_MEMO];
 	uint32_t gen;		/* bumped when members move or go */
+	uint64_t work;		/* look-up and edit work since the parse:
+				 * nodes visited, plus bytes / 64 decoded;
+				 * the VM charges it to the step budget */
 
 	/* After a failed parse or edit. */
 	enum json_error err;
@@ -228,7 +231,7 @@ const char *json_string(struct json_doc *d, json_ref r, size_t *len);
 const char *json_key(struct json_doc *d, json_ref r, size_t *len);
 
 /* A number's value as a double (overflow gives +-inf). */
-double json_number(const struct json_doc *d, json_ref r);
+double json_number(struct json_doc *d, json_ref r);
 
 /* Edits. Each returns 0, or -1 with d->err set (arena or node limit). */
 int json_set_scalar(struct json_doc *d, json_ref r, enum json_type t,

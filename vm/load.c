@@ -120,19 +120,24 @@ static const char *const_kind_name(uint8_t k)
 	return k <= VM_K__MAX ? names[k] : "?";
 }
 
+/* These return 1 (it is), 0 (it is not) or -1 (out of memory: which is
+ * no reason to call the bytecode malformed). */
 static int is_json_number(const char *s, size_t n)
 {
 	struct json_limits lim = { 1, 2, 0 };
 	struct json_doc d;
+	enum json_error e;
 	int ok;
 
-	if (n == 0 || json_doc_init(&d, &lim) != 0)
+	if (n == 0)
 		return 0;
-	ok = json_parse(&d, s, n, 0, 0) == JSON_OK &&
-	     json_type_of(&d, d.root) == JSON_NUMBER && d.srclen == n &&
-	     d.nodes[d.root].len == n;
+	if (json_doc_init(&d, &lim) != 0)
+		return -1;
+	e = json_parse(&d, s, n, 0, 0);
+	ok = e == JSON_OK && json_type_of(&d, d.root) == JSON_NUMBER &&
+	     d.srclen == n && d.nodes[d.root].len == n;
 	json_doc_free(&d);
-	return ok;
+	return e == JSON_E_MEMORY ? -1 : ok;
 }
 
 int vm_number_cents(const char *s, size_t n)
@@ -167,17 +172,23 @@ int vm_number_cents(const char *s, size_t n)
 
 static int is_json_container(const char *s, size_t n)
 {
-	struct json_limits lim = { 1000, 1u << 20, 1u << 20 };
+	/* n bytes hold at most n values and need at most n bytes to
+	 * decode keys: no need to reserve an event's worth per constant. */
+	struct json_limits lim = { 1000, n < (1u << 20) ? (uint32_t)n + 2 :
+				   1u << 20, n < (1u << 20) ? (uint32_t)n + 1 :
+				   1u << 20 };
 	struct json_doc d;
+	enum json_error e;
 	int ok;
 
 	if (json_doc_init(&d, &lim) != 0)
-		return 0;
-	ok = json_parse(&d, s, n, 0, 0) == JSON_OK &&
-	     (json_type_of(&d, d.root) == JSON_OBJECT ||
-	      json_type_of(&d, d.root) == JSON_ARRAY);
+		return -1;
+	e = json_parse(&d, s, n, 0, 0);
+	ok = e == JSON_OK && (json_type_of(&d, d.root) == JSON_OBJECT ||
+			      json_type_of(&d, d.root) == JSON_ARRAY);
 	json_doc_free(&d);
-	return ok;
+	/* The limits fit any n bytes: a memory error is malloc's. */
+	return e == JSON_E_MEMORY ? -1 : ok;
 }
 
 static int compile_regex(struct reader *r, struct vm_program *p,
@@ -230,6 +241,7 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 			 struct vm_const *c)
 {
 	struct buf enc;
+	int ok;
 
 	switch (c->kind) {
 	case VM_K_NULL:
@@ -240,8 +252,10 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 				const_kind_name(c->kind));
 		break;
 	case VM_K_NUMBER:
-		if (!is_json_number(c->data, c->len)) {
-			rd_fail(r, "number constant is not a JSON number");
+		ok = is_json_number(c->data, c->len);
+		if (ok <= 0) {
+			rd_fail(r, ok < 0 ? "out of memory" : "number constant "
+				"is not a JSON number");
 			break;
 		}
 		{
@@ -278,9 +292,10 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 		c->json_len = (uint32_t)enc.len;
 		break;
 	case VM_K_JSON:
-		if (!is_json_container(c->data, c->len))
-			rd_fail(r, "json constant is not a JSON array or "
-				   "object");
+		ok = is_json_container(c->data, c->len);
+		if (ok <= 0)
+			rd_fail(r, ok < 0 ? "out of memory" : "json constant "
+				"is not a JSON array or object");
 		break;
 	case VM_K_LIST:
 	case VM_K_PATHLIST:
@@ -309,28 +324,52 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 	return r->failed ? -1 : 0;
 }
 
-/* Indices inside lists, path lists and matchers, once all are known. */
-static int check_const_refs(struct reader *r, struct vm_program *p,
-			    const struct vm_const *c)
+/* Indices inside lists and path lists, once all constants and paths are
+ * known. Matchers refer to lists, so they are checked after every list
+ * (check_matchers). */
+static int check_const_refs(struct vm_program *p, uint32_t ci,
+			    struct vm_error *err)
 {
-	for (uint32_t i = 0; i < c->count && !r->failed; i++) {
-		if (c->kind == VM_K_LIST) {
-			uint32_t k = vm_u32(c->items + 4 * i);
+	const struct vm_const *c = &p->consts[ci];
+	const char *why = NULL;
+	uint32_t i;
 
+	for (i = 0; i < c->count && why == NULL; i++) {
+		uint32_t k = vm_u32(c->items + 4 * i);
+
+		if (c->kind == VM_K_LIST) {
 			if (k >= p->nconsts || p->consts[k].kind > VM_K_JSON)
-				rd_fail(r, "list item %u is not a value", i);
+				why = "list item %u is not a value";
 		} else if (c->kind == VM_K_PATHLIST) {
-			if (vm_u32(c->items + 4 * i) >= p->npaths)
-				rd_fail(r, "path list item %u out of range", i);
+			if (k >= p->npaths)
+				why = "path list item %u out of range";
+			else if (p->paths[k].mode != VM_PATH_PLAIN)
+				why = "path list item %u is a pattern path";
 		}
 	}
-	if (c->kind == VM_K_MATCHER && !r->failed)
-		return vm_check_matcher(p, c, r->err) == 0 ? 0 :
-		       (r->failed = 1, -1);
-	if (c->kind == VM_K_PATTERN && !r->failed)
-		return vm_check_pattern(p, c, r->err) == 0 ? 0 :
-		       (r->failed = 1, -1);
-	return r->failed ? -1 : 0;
+	if (why == NULL)
+		return 0;
+	snprintf(err->msg, sizeof err->msg, "CONS section: constant %u: ",
+		 ci);
+	snprintf(err->msg + strlen(err->msg), sizeof err->msg -
+		 strlen(err->msg), why, i - 1);
+	return -1;
+}
+
+/* Matchers and patterns name lists: checked once every list is. */
+static int check_matchers(struct vm_program *p, struct vm_error *err)
+{
+	for (uint32_t i = 0; i < p->nconsts; i++) {
+		const struct vm_const *c = &p->consts[i];
+
+		if (c->kind == VM_K_MATCHER &&
+		    vm_check_matcher(p, c, err) != 0)
+			return -1;
+		if (c->kind == VM_K_PATTERN &&
+		    vm_check_pattern(p, c, err) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int read_consts(struct reader *r, struct vm_program *p)
@@ -395,6 +434,7 @@ static int read_paths(struct reader *r, struct vm_program *p)
 				}
 				seg->name = p->consts[k].data;
 				seg->len = p->consts[k].len;
+				seg->key = k;
 				break;
 			case VM_SEG_INDEX:
 				seg->index = (int64_t)rd_u64(r);
@@ -449,6 +489,7 @@ static int read_params(struct reader *r, struct vm_program *p)
 		}
 		pa->name = p->consts[name].data;
 		pa->name_len = p->consts[name].len;
+		pa->name_k = name;
 		v = &p->consts[pa->konst];
 		if (v->kind != VM_K_NUMBER && v->kind != VM_K_STRING &&
 		    v->kind != VM_K_TRUE && v->kind != VM_K_FALSE)
@@ -543,9 +584,15 @@ static int check_header(const unsigned char *b, size_t len,
 	uint32_t flags, size;
 	uint64_t sum;
 
-	if (len < VM_HEADER_SIZE || memcmp(b, VM_MAGIC, 4) != 0) {
+	if (len < 4 || memcmp(b, VM_MAGIC, 4) != 0) {
 		snprintf(err->msg, sizeof err->msg, "not a scrub bytecode "
 			 "file (bad magic)");
+		return -1;
+	}
+	if (len < VM_HEADER_SIZE) {
+		snprintf(err->msg, sizeof err->msg, "file is %zu bytes, too "
+			 "short for the %d-byte header (truncated)", len,
+			 VM_HEADER_SIZE);
 		return -1;
 	}
 	major = (uint16_t)(b[4] | b[5] << 8);
@@ -576,6 +623,63 @@ static int check_header(const unsigned char *b, size_t len,
 			 "file is corrupt");
 		return -1;
 	}
+	return 0;
+}
+
+/* Is constant k a parameter's value, used also as `what`? */
+static int pinned(const struct vm_program *p, uint32_t k, const char *what,
+		  struct vm_error *err)
+{
+	if (k >= p->nconsts || p->param_of[k] == VM_NONE)
+		return 0;
+	snprintf(err->msg, sizeof err->msg, "PARM: param %u's value "
+		 "(constant %u) is also %s", p->param_of[k], k, what);
+	return 1;
+}
+
+/* A parameter's value constant is rewritten when the parameter is
+ * bound, so nothing may keep a pointer to its bytes or share it: not a
+ * path key, the policy name, a file name, a parameter name or another
+ * parameter. Fills p->param_of for the verifier. */
+static int check_param_values(struct vm_program *p, uint32_t name,
+			      struct vm_error *err)
+{
+	p->param_of = scrub_malloc((p->nconsts ? p->nconsts : 1) *
+				   sizeof *p->param_of);
+	if (p->param_of == NULL) {
+		snprintf(err->msg, sizeof err->msg, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->nconsts; i++)
+		p->param_of[i] = VM_NONE;
+	for (uint32_t i = 0; i < p->nparams; i++) {
+		uint32_t k = p->params[i].konst;
+
+		if (p->param_of[k] != VM_NONE) {
+			snprintf(err->msg, sizeof err->msg, "PARM: params "
+				 "%u and %u share value constant %u",
+				 p->param_of[k], i, k);
+			return -1;
+		}
+		p->param_of[k] = i;
+	}
+	/* Names and files are still constant indices here (range-checked
+	 * by the caller afterwards). */
+	for (uint32_t i = 0; i < p->nparams; i++)
+		if (pinned(p, p->params[i].name_k, "a parameter name", err))
+			return -1;
+	if (pinned(p, name, "the policy name", err))
+		return -1;
+	for (uint32_t i = 0; i < p->nfiles; i++)
+		if (pinned(p, (uint32_t)(uintptr_t)p->files[i], "a file name",
+			   err))
+			return -1;
+	for (uint32_t i = 0; i < p->npaths; i++)
+		for (uint32_t s = 0; s < p->paths[i].nsegs; s++)
+			if (p->paths[i].segs[s].kind == VM_SEG_KEY &&
+			    pinned(p, p->paths[i].segs[s].key, "a path key",
+				   err))
+				return -1;
 	return 0;
 }
 
@@ -641,10 +745,11 @@ static int read_sections(struct vm_program *p, struct vm_error *err)
 		return -1;
 
 	/* Cross-references that needed the constants. */
-	r.section = "CONS";
 	for (uint32_t i = 0; i < p->nconsts; i++)
-		if (check_const_refs(&r, p, &p->consts[i]) != 0)
+		if (check_const_refs(p, i, err) != 0)
 			return -1;
+	if (check_matchers(p, err) != 0 || check_param_values(p, name, err) != 0)
+		return -1;
 	if (name >= p->nconsts || p->consts[name].kind != VM_K_STRING) {
 		snprintf(err->msg, sizeof err->msg, "META: policy name is "
 			 "not a string constant");
@@ -705,6 +810,7 @@ void vm_program_free(struct vm_program *p)
 	free(p->consts);
 	free(p->paths);
 	free(p->params);
+	free(p->param_of);
 	free(p->files);
 	free(p->lines);
 	free(p->image);
@@ -739,6 +845,7 @@ int vm_program_set_param(struct vm_program *p, const char *name,
 	struct vm_param *pa = NULL;
 	struct vm_const *c;
 	char *copy;
+	int ok;
 
 	for (uint32_t i = 0; i < p->nparams; i++)
 		if (p->params[i].name_len == nlen &&
@@ -752,9 +859,15 @@ int vm_program_set_param(struct vm_program *p, const char *name,
 	c = &p->consts[pa->konst];
 	switch (c->kind) {
 	case VM_K_NUMBER:
-		if (!is_json_number(value, vlen)) {
-			snprintf(err->msg, sizeof err->msg, "parameter '%s' "
-				 "takes a number, not '%s'", name, value);
+		ok = is_json_number(value, vlen);
+		if (ok <= 0) {
+			if (ok < 0)
+				snprintf(err->msg, sizeof err->msg, "out of "
+					 "memory");
+			else
+				snprintf(err->msg, sizeof err->msg, "parameter "
+					 "'%s' takes a number, not '%s'", name,
+					 value);
 			return -1;
 		}
 		if ((pa->flags & VM_PARAM_RANGE) &&

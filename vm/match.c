@@ -197,17 +197,19 @@ static int wildcard(const char *s, size_t n, const char *w, size_t wn)
 static int ci_match(struct vm_exec *ex, const char *s, size_t n,
 		    const struct vm_const *re)
 {
+	uint32_t limit;
 	int rc;
 
 	if (vm_charge(ex, 1 + n / 16) != 0)
 		return -1;
+	limit = vm_regex_budget(ex, n);
 	rc = pcre2_match(re->re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK,
 			 ex->md, ex->mctx);
 	if (rc >= 0)
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
-	return vm_regex_failed(ex, "pattern match", rc, VM_REGEX_MATCH_LIMIT);
+	return vm_regex_failed(ex, "pattern match", rc, limit);
 }
 
 static int numeric_op(double v, uint32_t op, double bound)
@@ -245,6 +247,25 @@ static int in_cidr(const char *s, size_t n, const struct vm_const *net)
 		if ((a[i / 8] ^ b[i / 8]) & (0x80u >> (i % 8)))
 			return 0;
 	return 1;
+}
+
+/* Work units to test a string of n bytes against entry (kind, a): its
+ * length, and for wildcards the backtracking bound n x pattern length. */
+static uint64_t wildcard_cost(const struct vm_program *p, uint32_t kind,
+			      uint32_t a, size_t n)
+{
+	const struct vm_const *l;
+	uint64_t w = 0;
+
+	/* Word a is a constant index only for some kinds. */
+	if (kind == VM_MATCH_WILDCARD) {
+		w = p->consts[a].len;
+	} else if (kind == VM_MATCH_BUT_WILDCARD) {
+		l = &p->consts[a];
+		for (uint32_t i = 0; i < l->count; i++)
+			w += p->consts[vm_u32(l->items + 4 * i)].len;
+	}
+	return ((uint64_t)n + 1) * (w + 1) / 64;
 }
 
 /* Is string s related by `kind` to some string of list `l`? */
@@ -299,6 +320,8 @@ static int entry_matches(struct vm_exec *ex, const struct vm_const *m,
 		s = json_string(d, r, &n);
 		if (s == NULL)
 			return vm_doc_failed(ex);
+		if (vm_charge(ex, wildcard_cost(p, kind, a, n)) != 0)
+			return -1;
 	}
 	switch (kind) {
 	case VM_MATCH_EXACT:
@@ -357,6 +380,9 @@ static int field(struct vm_exec *ex, const struct vm_const *m, uint32_t first,
 	struct json_doc *d = &ex->doc;
 	uint32_t leaves = 0;
 
+	/* The selection may be a cached one: pay for the pass over it. */
+	if (vm_charge(ex, count / 64) != 0)
+		return -1;
 	for (uint32_t i = 0; i < count; i++)
 		leaves += json_type_of(d, ex->set[first + i]) != JSON_OBJECT;
 	*pos = *neg = 0;
@@ -621,11 +647,15 @@ int vm_sample(struct vm_exec *ex, const struct vm_const *rate,
 			const char *s;
 			size_t n;
 
+			if (vm_charge(ex, 1) != 0)
+				return -1;
 			if (json_type_of(&ex->doc, r) != JSON_STRING)
 				continue;
 			s = json_string(&ex->doc, r, &n);
 			if (s == NULL)
 				return vm_doc_failed(ex);
+			if (vm_charge(ex, n / 64) != 0)
+				return -1;
 			return XXH3_64bits(s, n) % 10000 < threshold;
 		}
 	}

@@ -427,6 +427,8 @@ int vm_op_keep(struct vm_exec *ex, const unsigned char *ops)
 	/* Marks are per node: have them all before counting them. */
 	if (json_complete_all(d) != 0)
 		return vm_doc_failed(ex);
+	if (vm_charge(ex, d->count / 64) != 0)
+		return -1;
 	memset(ex->marks, KEEP_NONE, d->count);
 	for (uint32_t i = 0; i < list->count; i++) {
 		const struct vm_path *path =
@@ -439,9 +441,14 @@ int vm_op_keep(struct vm_exec *ex, const unsigned char *ops)
 			json_ref r = ex->set[first + k];
 
 			ex->marks[r] = KEEP_WHOLE;
-			for (r = d->nodes[r].parent; r; r = d->nodes[r].parent)
-				if (ex->marks[r] == KEEP_NONE)
-					ex->marks[r] = KEEP_ON_PATH;
+			/* A marked ancestor has its own ancestors marked:
+			 * stop there, so marking stays linear. */
+			for (r = d->nodes[r].parent;
+			     r && ex->marks[r] == KEEP_NONE;
+			     r = d->nodes[r].parent)
+				ex->marks[r] = KEEP_ON_PATH;
+			if (vm_charge(ex, 1) != 0)
+				return -1;
 		}
 		ex->set_len = first;
 	}
@@ -605,8 +612,10 @@ int vm_each_value(struct vm_exec *ex, enum vm_opcode op,
 			return vm_reject(ex, VM_R_MEMORY, "%s result larger "
 					 "than %u bytes", statement_word(op),
 					 ex->lim.max_memory);
+		/* An empty result may have no buffer at all: memcmp must
+		 * not see NULL (regression: UB on masking ""). */
 		if ((out == JSON_NONE || out == t) && ex->tmp.len == len &&
-		    memcmp(ex->tmp.data, s, len) == 0)
+		    (len == 0 || memcmp(ex->tmp.data, s, len) == 0))
 			continue;
 		if (store(ex, op, r, t, out) != 0)
 			return -1;
@@ -778,6 +787,7 @@ static int do_replace_re(struct vm_exec *ex, const unsigned char *ops,
 	uint32_t opts = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_NO_UTF_CHECK |
 			PCRE2_SUBSTITUTE_OVERFLOW_LENGTH;
 	PCRE2_SIZE outlen;
+	uint32_t limit = VM_REGEX_MATCH_LIMIT;
 	int rc;
 
 	(void)ctx;
@@ -791,6 +801,7 @@ static int do_replace_re(struct vm_exec *ex, const unsigned char *ops,
 					 "larger than %u bytes",
 					 ex->lim.max_memory);
 		outlen = ex->tmp.cap;
+		limit = vm_regex_budget(ex, len);
 		rc = pcre2_substitute(re->re, (PCRE2_SPTR)s, len, 0, opts,
 				      ex->md, ex->mctx,
 				      (PCRE2_SPTR)with->data, with->len,
@@ -800,7 +811,7 @@ static int do_replace_re(struct vm_exec *ex, const unsigned char *ops,
 	}
 	if (rc < 0)
 		return vm_regex_failed(ex, "replace: the regular expression",
-				       rc, VM_REGEX_MATCH_LIMIT);
+				       rc, limit);
 	if (rc == 0) {
 		/* No match: leave the value exactly as it came. */
 		buf_put(&ex->tmp, s, len);

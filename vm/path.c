@@ -138,6 +138,9 @@ int vm_select(struct vm_exec *ex, const struct vm_path *path,
 		for (uint32_t i = cur; i < end; i++)
 			if (step(ex, path, &path->segs[s], ex->set[i]) != 0)
 				return -1;
+		/* And for every value the step selected. */
+		if (vm_charge(ex, ex->set_len - end) != 0)
+			return -1;
 		cur = end;
 		end = ex->set_len;
 	}

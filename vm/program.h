@@ -46,6 +46,7 @@ struct vm_seg {
 	uint8_t kind;		/* enum vm_seg_kind */
 	const char *name;	/* KEY: decoded UTF-8 */
 	uint32_t len;
+	uint32_t key;		/* KEY: its string constant */
 	int64_t index;
 };
 
@@ -59,6 +60,7 @@ struct vm_path {
 struct vm_param {
 	const char *name;
 	uint32_t name_len;
+	uint32_t name_k;	/* the constant holding its name */
 	uint32_t konst;		/* the constant holding its value */
 	uint32_t flags;
 	double min, max;
@@ -80,6 +82,8 @@ struct vm_program {
 	uint32_t npaths;
 	struct vm_param *params;
 	uint32_t nparams;
+	uint32_t *param_of;	/* per constant: the parameter whose value
+				 * it is, or VM_NONE */
 	const char **files;
 	uint32_t nfiles;
 	const unsigned char *code;

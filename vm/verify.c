@@ -107,17 +107,6 @@ static int want_const(struct verifier *v, uint32_t pc, uint32_t k,
 	return 0;
 }
 
-/* The paths of a list are plain: pattern paths belong to MATCH. */
-static int plain_list(struct verifier *v, uint32_t pc,
-		      const struct vm_const *list)
-{
-	for (uint32_t i = 0; i < list->count; i++)
-		if (v->p->paths[vm_u32(list->items + 4 * i)].mode !=
-		    VM_PATH_PLAIN)
-			return vfail(v, pc, "pattern path in a path list");
-	return 0;
-}
-
 /* Paths an action writes through must end in something it can write. */
 static int writable(const struct vm_path *path)
 {
@@ -201,6 +190,24 @@ static int check_new_operands(struct verifier *v, uint32_t pc,
 	return 0;
 }
 
+/* A sample rate is a percentage, and stays one when it is a parameter:
+ * then binding checks the parameter's range, which must lie in 0..100. */
+static int check_rate(struct verifier *v, uint32_t pc, uint32_t k)
+{
+	const struct vm_program *p = v->p;
+	uint32_t param = p->param_of[k];
+	double rate = p->consts[k].num;
+
+	if (!(rate >= 0 && rate <= 100))
+		return vfail(v, pc, "SAMPLE rate is not within 0..100");
+	if (param != VM_NONE &&
+	    (!(p->params[param].flags & VM_PARAM_RANGE) ||
+	     !(p->params[param].min >= 0) || !(p->params[param].max <= 100)))
+		return vfail(v, pc, "SAMPLE rate parameter %u is not limited "
+			     "to 0..100", param);
+	return 0;
+}
+
 /* Pass 2: one instruction's operands, and what each opcode demands of
  * them beyond their kinds. */
 static int check_operands(struct verifier *v, uint32_t pc)
@@ -227,13 +234,16 @@ static int check_operands(struct verifier *v, uint32_t pc)
 					     "value", x);
 			break;
 		case 's':
+		case 'S':
+			if (kinds[i] == 'S' && x == VM_NONE)
+				break;
 			if (want_const(v, pc, x, VM_K_STRING, "a string"))
 				return -1;
-			break;
-		case 'S':
-			if (x != VM_NONE &&
-			    want_const(v, pc, x, VM_K_STRING, "a string"))
-				return -1;
+			/* Names, reasons and masks are checked here once;
+			 * a parameter could change them after. */
+			if (p->param_of[x] != VM_NONE)
+				return vfail(v, pc, "constant %u is a "
+					     "parameter's value", x);
 			break;
 		case 'n':
 			if (want_const(v, pc, x, VM_K_NUMBER, "a number"))
@@ -244,9 +254,9 @@ static int check_operands(struct verifier *v, uint32_t pc)
 				return -1;
 			break;
 		case 'L':
+			/* The loader saw its paths are all plain ones. */
 			if (want_const(v, pc, x, VM_K_PATHLIST,
-				       "a path list") ||
-			    plain_list(v, pc, &p->consts[x]))
+				       "a path list"))
 				return -1;
 			break;
 		case 'r':
@@ -318,7 +328,13 @@ static int check_operands(struct verifier *v, uint32_t pc)
 		if (a[1] < 1 || a[1] > 64)
 			return vfail(v, pc, "PSEUDONYMIZE length %u is not "
 				     "1..64", a[1]);
+		/* Without the flag the host would run it unkeyed. */
+		if (!(p->flags & VM_META_NEEDS_KEY))
+			return vfail(v, pc, "PSEUDONYMIZE in a program not "
+				     "marked as needing a key");
 		break;
+	case OP_SAMPLE:
+		return check_rate(v, pc, a[0]);
 	case OP_TRUNCATE_IP:
 		if ((a[1] > 32 && a[1] != VM_NONE) ||
 		    (a[2] > 128 && a[2] != VM_NONE) ||

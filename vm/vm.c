@@ -121,20 +121,43 @@ int vm_reject(struct vm_exec *ex, const char *code, const char *fmt, ...)
 	return -1;
 }
 
+uint32_t vm_regex_budget(struct vm_exec *ex, size_t len)
+{
+	uint64_t used = ex->steps + ex->doc.work;
+	uint64_t left = used < ex->lim.max_steps ? ex->lim.max_steps - used
+						 : 0;
+	uint64_t per = left / ((uint64_t)len + 1);
+	uint32_t limit = per < VM_REGEX_MIN_LIMIT ? VM_REGEX_MIN_LIMIT
+			 : per < VM_REGEX_MATCH_LIMIT ? (uint32_t)per
+			 : VM_REGEX_MATCH_LIMIT;
+
+	pcre2_set_match_limit(ex->mctx, limit);
+	return limit;
+}
+
 int vm_regex_failed(struct vm_exec *ex, const char *what, int rc,
 		    uint32_t match_limit)
 {
 	PCRE2_UCHAR msg[128];
+	int budgeted = match_limit < VM_REGEX_MATCH_LIMIT;
 
 	switch (rc) {
 	case PCRE2_ERROR_MATCHLIMIT:
+	case PCRE2_ERROR_DEPTHLIMIT:
+		/* Under a limit the step budget lowered, the budget ran
+		 * out, not the regex's own bound. */
+		if (budgeted)
+			return vm_reject(ex, VM_R_STEPS, "work limit of %llu "
+					 "steps exceeded in a regular "
+					 "expression",
+					 (unsigned long long)ex->lim.max_steps);
+		if (rc == PCRE2_ERROR_DEPTHLIMIT)
+			return vm_reject(ex, VM_R_REGEX, "%s hit the "
+					 "backtracking depth limit (%u)", what,
+					 VM_REGEX_DEPTH_LIMIT);
 		return vm_reject(ex, VM_R_REGEX, "%s hit the match limit (%u "
 				 "steps): it backtracks too much on this "
 				 "value", what, match_limit);
-	case PCRE2_ERROR_DEPTHLIMIT:
-		return vm_reject(ex, VM_R_REGEX, "%s hit the backtracking "
-				 "depth limit (%u)", what,
-				 VM_REGEX_DEPTH_LIMIT);
 	case PCRE2_ERROR_JIT_STACKLIMIT:
 		return vm_reject(ex, VM_R_REGEX, "%s ran out of JIT stack "
 				 "on this value", what);
@@ -167,9 +190,16 @@ int vm_doc_failed(struct vm_exec *ex)
 		ex->o->offset = d->err_offset;
 		return -1;
 	case JSON_E_DEPTH:
-		return vm_reject(ex, VM_R_TOO_DEEP, "objects and arrays nested "
-				 "deeper than %u at byte %zu",
-				 ex->lim.max_depth, d->err_offset);
+		/* The event's own nesting, found by a lazy parse (which
+		 * marks the document failed), or a constant the policy
+		 * sets. */
+		if (d->failed)
+			return vm_reject(ex, VM_R_TOO_DEEP, "objects and "
+					 "arrays nested deeper than %u at "
+					 "byte %zu", ex->lim.max_depth,
+					 d->err_offset);
+		return vm_reject(ex, VM_R_TOO_DEEP, "a value the policy sets "
+				 "nests deeper than %u", ex->lim.max_depth);
 	default:
 		return vm_reject(ex, VM_R_MEMORY, "edits need more than %u "
 				 "bytes", ex->lim.max_memory);
@@ -209,6 +239,8 @@ struct item {
 static int item_from_node(struct vm_exec *ex, json_ref r, struct item *it)
 {
 	it->type = json_type_of(&ex->doc, r);
+	it->text = NULL;
+	it->len = 0;
 	if (it->type == JSON_STRING) {
 		it->text = json_string(&ex->doc, r, &it->len);
 		if (it->text == NULL)
@@ -336,8 +368,9 @@ static int compare_slots(struct vm_exec *ex, const struct vm_val *a,
 		for (uint32_t j = 0; j < nb; j++) {
 			struct item y;
 
-			if (vm_charge(ex, 1) != 0 ||
-			    slot_item(ex, b, j, &y) != 0)
+			if (slot_item(ex, b, j, &y) != 0 ||
+			    vm_charge(ex, 1 + (x.len < y.len ? x.len : y.len) /
+				      64) != 0)
 				return -1;
 			/* y's string may sit in the arena next to x's;
 			 * both stay valid until the event ends. */
@@ -386,6 +419,7 @@ static int matches(struct vm_exec *ex, const struct vm_val *a,
 {
 	for (uint32_t i = 0; i < slot_size(a); i++) {
 		struct item x;
+		uint32_t limit;
 		int rc;
 
 		if (slot_item(ex, a, i, &x) != 0)
@@ -394,13 +428,14 @@ static int matches(struct vm_exec *ex, const struct vm_val *a,
 			continue;
 		if (vm_charge(ex, 1 + x.len / 64) != 0)
 			return -1;
+		limit = vm_regex_budget(ex, x.len);
 		rc = pcre2_match(re->re, (PCRE2_SPTR)x.text, x.len, 0,
 				 PCRE2_NO_UTF_CHECK, ex->md, ex->mctx);
 		if (rc >= 0)
 			return 1;
 		if (rc != PCRE2_ERROR_NOMATCH)
 			return vm_regex_failed(ex, "regular expression", rc,
-					       VM_REGEX_MATCH_LIMIT);
+					       limit);
 	}
 	return 0;
 }
@@ -742,6 +777,9 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 		       ex->lim.lazy || defer);
 	if (e != JSON_OK)
 		return parse_reject(ex, e);
+	/* The parse is paid for by the input size limit; the budget is
+	 * for what the policy does. */
+	ex->doc.work = 0;
 	if (json_type_of(&ex->doc, ex->doc.root) != JSON_OBJECT) {
 		o->status = VM_REJECT;
 		o->code = VM_R_NOT_OBJECT;

@@ -23,7 +23,7 @@ enum {
 	CLI_OPT_POLICY = 256, CLI_OPT_REJECTS, CLI_OPT_KEY_FILE,
 	CLI_OPT_PARAM, CLI_OPT_MAX_EVENT, CLI_OPT_MAX_DEPTH,
 	CLI_OPT_MAX_VALUES, CLI_OPT_MAX_STEPS, CLI_OPT_MAX_OUTPUT,
-	CLI_OPT_LAZY, CLI_OPT_QUIET, CLI_OPT_HELP,
+	CLI_OPT_MAX_MEMORY, CLI_OPT_LAZY, CLI_OPT_QUIET, CLI_OPT_HELP,
 	CLI_OPT_OWN		/* a command numbers its own options from here */
 };
 
@@ -37,6 +37,7 @@ enum {
 	{ "max-values", required_argument, NULL, CLI_OPT_MAX_VALUES }, \
 	{ "max-steps", required_argument, NULL, CLI_OPT_MAX_STEPS }, \
 	{ "max-output", required_argument, NULL, CLI_OPT_MAX_OUTPUT }, \
+	{ "max-memory", required_argument, NULL, CLI_OPT_MAX_MEMORY }, \
 	{ "lazy-validation", no_argument, NULL, CLI_OPT_LAZY }, \
 	{ "quiet", no_argument, NULL, CLI_OPT_QUIET }, \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }
@@ -50,6 +51,7 @@ enum {
 	"  --max-values N        most JSON values per event (262144)\n" \
 	"  --max-steps N         work limit per event (10000000)\n" \
 	"  --max-output N        largest output event in bytes (4194304)\n" \
+	"  --max-memory N        bytes of new text per event (8388608)\n" \
 	"  --lazy-validation     read each event only as far as the policy\n" \
 	"                        needs to drop it (malformed JSON beyond that\n" \
 	"                        counts as dropped, not rejected)\n"

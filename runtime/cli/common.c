@@ -81,6 +81,11 @@ static int limit_option(struct cli_policy_opts *o, int c, const char *arg)
 			return -1;
 		o->lim.max_steps = v;
 		return 0;
+	case CLI_OPT_MAX_MEMORY:
+		if (cli_number("--max-memory", arg, 1u << 30, &v))
+			return -1;
+		o->lim.max_memory = (uint32_t)v;
+		return 0;
 	default:
 		if (cli_number("--max-output", arg, 1u << 30, &v))
 			return -1;
@@ -108,7 +113,7 @@ static int policy_option(struct cli_policy_opts *o, int c, char *arg)
 		return 1;
 	case CLI_OPT_MAX_EVENT: case CLI_OPT_MAX_DEPTH:
 	case CLI_OPT_MAX_VALUES: case CLI_OPT_MAX_STEPS:
-	case CLI_OPT_MAX_OUTPUT:
+	case CLI_OPT_MAX_OUTPUT: case CLI_OPT_MAX_MEMORY:
 		return limit_option(o, c, arg) ? -1 : 1;
 	case CLI_OPT_LAZY:
 		o->lim.lazy_validation = 1;

@@ -78,8 +78,8 @@ START_TEST(test_errors)
 	ck_assert_int_ne(scrub_program_load("SCRB", 4, &p, err, sizeof err),
 			 0);
 	ck_assert_ptr_null(p);
-	ck_assert_str_eq(err, "invalid bytecode: not a scrub bytecode file "
-			 "(bad magic)");
+	ck_assert_str_eq(err, "invalid bytecode: file is 4 bytes, too short "
+			 "for the 24-byte header (truncated)");
 	ck_assert_int_ne(scrub_program_open("/nonexistent.scrub", &p, NULL,
 					    NULL, err, sizeof err), 0);
 	ck_assert_str_eq(err, "cannot open '/nonexistent.scrub': No such "

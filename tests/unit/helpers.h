@@ -48,6 +48,24 @@ static inline scrub_program *compile_text(const char *src, char *first_error,
 	return p;
 }
 
+/* Compile the policy file `path` into `out` (initialised here): 0, or -1
+ * with *reported set when the failure was reported (an error, or the
+ * context's out-of-memory flag when even that could not be). */
+static inline int compile_file(const char *path, struct buf *out,
+			       int *reported)
+{
+	struct dsl_ctx c;
+	int rc;
+
+	dsl_ctx_init(&c);
+	buf_init(out, 1u << 24);
+	rc = cc_compile_file(&c, path, out);
+	if (reported)
+		*reported = c.errors > 0 || c.oom;
+	dsl_ctx_free(&c);
+	return rc;
+}
+
 /* Run `event` through `policy`: "emit: JSON", "drop: REASON" or
  * "reject: CODE" (written into out). */
 static inline const char *outcome(const char *policy, const char *event,
