@@ -8,7 +8,8 @@
 #   make check-asan      the same suite built with ASan and UBSan
 #   make check-valgrind  the same suite under valgrind (fewer mutants and
 #                        allocation failure points)
-#   make fuzz-ci         each fuzz target for FUZZ_CI_SECONDS (60)
+#   make fuzz-ci         each fuzz target for FUZZ_CI_SECONDS (60),
+#                        FUZZ_JOBS (2) targets at a time
 #   make demo            the main job on the bundled example
 #   make lambda POLICY=F build/lambda/scrub-lambda.zip: bootstrap, policy F
 #                        compiled, and the shared libraries it needs
@@ -160,7 +161,7 @@ check-fast: all $(UNIT_BIN) $(REPLAY_BIN)
 	tests/run_all.sh $(BUILD) $(SHARED)
 
 check-asan:
-	$(MAKE) SANITIZE=1 check-fast
+	SCRUB_SANITIZED=1 $(MAKE) SANITIZE=1 check-fast
 
 check-valgrind: all $(UNIT_BIN) $(REPLAY_BIN)
 	VALGRIND=1 tests/run_all.sh $(BUILD) $(SHARED)
@@ -179,11 +180,16 @@ bench: all
 
 # Each fuzz target for FUZZ_SECONDS (default 60), after its regression
 # inputs; any crash, leak or timeout fails. fuzz-ci is the short run.
-fuzz:
-	$(MAKE) FUZZ=1 fuzz-build
+fuzz: fuzz-build
 	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# The targets need clang's libFuzzer: always the FUZZ=1 build.
+ifeq ($(FUZZ),1)
 fuzz-build: all $(FUZZ_BIN)
+else
+fuzz-build:
+	$(MAKE) FUZZ=1 fuzz-build
+endif
 
 fuzz-ci:
 	$(MAKE) FUZZ_SECONDS=$(FUZZ_CI_SECONDS) fuzz

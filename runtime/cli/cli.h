@@ -211,8 +211,9 @@ const char *cli_reject_message(const char *line, size_t len,
 
 /* "scrub: 10 read, 8 emitted, 1 dropped (select 1), 1 rejected (...)",
  * then the parameters the environment set; and a hint when every event
- * was invalid JSON (the input is probably not NDJSON). */
-void cli_print_summary(const struct scrub_counters *c);
+ * was invalid JSON (the input is probably not NDJSON). With
+ * `output_failed`, the emitted count says they were not all written. */
+void cli_print_summary(const struct scrub_counters *c, int output_failed);
 
 /* Subcommands. */
 int cmd_run(int argc, char **argv);

@@ -578,7 +578,7 @@ static void print_sink(const struct replay *r, const struct eb_stats *s)
 }
 
 static void report(struct replay *r, const struct rp_counts *t,
-		   int complete, int wrote_checkpoint)
+		   int complete, int wrote_checkpoint, int output_failed)
 {
 	const char *sink = r->o->eb.bus == NULL ? "ndjson" :
 			   r->o->eb.dry_run ? "dry-run" : "eventbridge";
@@ -591,7 +591,7 @@ static void report(struct replay *r, const struct rp_counts *t,
 		r->failed = 1;
 	if (r->o->p.quiet)
 		return;
-	cli_print_summary(&t->run);
+	cli_print_summary(&t->run, output_failed);
 	if (r->sink)
 		print_sink(r, &t->sink);
 	if (stop_signal && !r->failed && !complete)
@@ -608,7 +608,7 @@ static void report(struct replay *r, const struct rp_counts *t,
 static int finish(struct replay *r, int complete)
 {
 	struct rp_checkpoint cp;
-	int out_ok, wrote = 0;
+	int out_ok, out_failed, wrote = 0;
 
 	rp_stop(r->pipe);
 	if (r->sink && eb_flush(r->sink, &second_signal) != 0) {
@@ -620,6 +620,7 @@ static int finish(struct replay *r, int complete)
 	rp_progress_clear(&r->pr);
 	memset(&cp, 0, sizeof cp);
 	out_ok = close_out(&r->out, r->have_out, &cp.output_bytes) == 0;
+	out_failed = !out_ok;
 	out_ok &= close_out(&r->rej, r->have_rej, &cp.rejects_bytes) == 0;
 	r->have_out = r->have_rej = 0;
 	totals(r, &cp.counts);
@@ -634,7 +635,7 @@ static int finish(struct replay *r, int complete)
 					    "ndjson") == 0;
 	if (!out_ok)
 		r->failed = 1;
-	report(r, &cp.counts, complete, wrote);
+	report(r, &cp.counts, complete, wrote, out_failed);
 	if (r->failed)
 		return 2;
 	/* A signal during the last calls only hurried the end. */

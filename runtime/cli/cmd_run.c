@@ -225,7 +225,7 @@ int cmd_run(int argc, char **argv)
 	status = close_outputs(&out, &rej, have_rej, status);
 	if (!o.p.quiet) {
 		scrub_worker_counters(w, &counters);
-		cli_print_summary(&counters);
+		cli_print_summary(&counters, out.failed != 0);
 	}
 out:
 	scrub_worker_free(w);

@@ -783,11 +783,12 @@ static void print_hint(const struct scrub_counters *c)
 		cli_prog);
 }
 
-void cli_print_summary(const struct scrub_counters *c)
+void cli_print_summary(const struct scrub_counters *c, int output_failed)
 {
-	fprintf(stderr, "%s: %llu read, %llu emitted", cli_prog,
+	fprintf(stderr, "%s: %llu read, %llu emitted%s", cli_prog,
 		(unsigned long long)c->events,
-		(unsigned long long)c->emitted);
+		(unsigned long long)c->emitted,
+		output_failed ? " (not all written: the output failed)" : "");
 	print_counts("dropped", c->dropped, c->drops, c->ndrops);
 	print_counts("rejected", c->rejected, c->rejects, c->nrejects);
 	if (env_params[0])

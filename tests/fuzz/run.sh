@@ -22,13 +22,17 @@ for f in policies/*.scrub tests/e2e/cases/*/policy.scrub; do
 	"$BUILD/scrubc" build "$f" -o "$seeds/$name.scrubc" 2> /dev/null || true
 done
 
-for t in "$@"; do
+# One target: its regression inputs, then SECONDS_EACH of fuzzing. The
+# verdict goes to BUILD/fuzz/TARGET.result, printed in order by the caller.
+fuzz_target() {
+	t=$1
 	bin="$BUILD/fuzz/fuzz-$t"
 	case $t in
 	bytecode | sealed) seed=$seeds ;;
 	*) seed=tests/fuzz/corpus/$t ;;
 	esac
 	work="$BUILD/fuzz/corpus/$t"
+	log="$BUILD/fuzz/$t.log"
 	dict=""
 	case $t in
 	run | json | ndjson) dict=-dict=tests/fuzz/json.dict ;;
@@ -38,27 +42,43 @@ for t in "$@"; do
 	regress=$(find "tests/fuzz/regressions/$t" -type f 2> /dev/null)
 	if [ -n "$regress" ]; then
 		# shellcheck disable=SC2086
-		"$bin" -timeout=10 -rss_limit_mb=4096 $regress \
-			> "$BUILD/fuzz/$t.log" 2>&1 || {
+		"$bin" -timeout=10 -rss_limit_mb=4096 $regress > "$log" 2>&1 || {
 			echo "FAIL  fuzz-$t: a regression input fails"
-			tail -30 "$BUILD/fuzz/$t.log"
-			fail=1
-			continue
+			tail -30 "$log"
+			return 1
 		}
 	fi
 	# shellcheck disable=SC2086
 	if "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 \
 		-rss_limit_mb=4096 -print_final_stats=1 $dict \
 		-artifact_prefix="$BUILD/fuzz/artifacts/$t-" \
-		"$work" "$seed" > "$BUILD/fuzz/$t.log" 2>&1; then
-		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
-			"$BUILD/fuzz/$t.log")
+		"$work" "$seed" > "$log" 2>&1; then
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 		echo "PASS  fuzz-$t: $runs inputs in ${SECONDS_EACH}s"
 	else
-		echo "FAIL  fuzz-$t (log: $BUILD/fuzz/$t.log)"
-		grep -E 'ERROR|SUMMARY|property|Test unit written' \
-			"$BUILD/fuzz/$t.log" | head -10
-		fail=1
+		echo "FAIL  fuzz-$t (log: $log)"
+		grep -E 'ERROR|SUMMARY|property|Test unit written' "$log" |
+			head -10
+		return 1
 	fi
+}
+
+# FUZZ_JOBS targets at a time (default 2, one per core of a small CI
+# machine): each still gets its full SECONDS_EACH.
+jobs=${FUZZ_JOBS:-2}
+while [ $# -gt 0 ]; do
+	group=""
+	n=0
+	while [ $# -gt 0 ] && [ $n -lt "$jobs" ]; do
+		( fuzz_target "$1" > "$BUILD/fuzz/$1.result" 2>&1 ) &
+		group="$group $1"
+		n=$((n + 1))
+		shift
+	done
+	wait
+	for t in $group; do
+		cat "$BUILD/fuzz/$t.result"
+		grep -q "^FAIL" "$BUILD/fuzz/$t.result" && fail=1
+	done
 done
 exit $fail
