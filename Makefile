@@ -151,11 +151,14 @@ $(BUILD)/fuzz/replay-%: $(BUILD)/tests/fuzz/fuzz_%.o \
 # ---- tests ------------------------------------------------------------------
 
 # Each part runs after the one before; the first failure stops `check`.
+# The three builds compile JOBS files at a time (default: one per core);
+# the tests themselves run one after another.
+JOBS ?= $(shell nproc 2> /dev/null || echo 2)
 check:
-	$(MAKE) check-fast
-	$(MAKE) check-asan
-	$(MAKE) check-valgrind
-	$(MAKE) fuzz-ci
+	$(MAKE) -j$(JOBS) check-fast
+	$(MAKE) -j$(JOBS) check-asan
+	$(MAKE) -j$(JOBS) check-valgrind
+	$(MAKE) -j$(JOBS) fuzz-ci
 
 check-fast: all $(UNIT_BIN) $(REPLAY_BIN)
 	tests/run_all.sh $(BUILD) $(SHARED)

@@ -35,11 +35,14 @@ check() {
 }
 
 check run-output-full 2 "scrub: error writing /dev/full: No space left on device
-scrub: 3 read, 3 emitted, 0 dropped, 0 rejected" -- \
+scrub: 3 read, 3 emitted (not all written: the output failed), 0 dropped, 0 rejected" -- \
 	"$BUILD/scrub" run --policy "$ROOT/$P" --output /dev/full "$ROOT/$E"
 check run-stdout-full 2 "scrub: error writing standard output: No space left on device
-scrub: 3 read, 3 emitted, 0 dropped, 0 rejected" -- \
+scrub: 3 read, 3 emitted (not all written: the output failed), 0 dropped, 0 rejected" -- \
 	sh -c "exec \"$BUILD/scrub\" run --policy \"$ROOT/$P\" \"$ROOT/$E\" > /dev/full"
+check replay-stdout-full 2 "scrub: error writing standard output: No space left on device
+scrub: 3 read, 3 emitted (not all written: the output failed), 0 dropped, 0 rejected" -- \
+	sh -c "exec \"$BUILD/scrub\" replay --threads 1 --policy \"$ROOT/$P\" \"$ROOT/$E\" > /dev/full"
 check run-rejects-full 2 "scrub: error writing /dev/full: No space left on device
 scrub: 1 read, 0 emitted, 0 dropped, 1 rejected (invalid_json 1)
 scrub: hint: every event was invalid JSON: input must be NDJSON, one event per line; convert a JSON file with jq -c . FILE (an array of events: jq -c '.[]' FILE)" -- \

@@ -505,7 +505,9 @@ static void put_ascii_canonical(struct buf *out, unsigned c)
 
 void json_encode_string(struct buf *out, const char *utf8, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)utf8, *end = p + len;
+	const unsigned char *p = (const unsigned char *)utf8;
+	/* An empty buffer's data may be NULL: no arithmetic on it. */
+	const unsigned char *end = len ? p + len : p;
 
 	buf_putc(out, '"');
 	while (p < end) {

@@ -254,7 +254,8 @@ void json_write(struct json_doc *d, json_ref r, struct buf *out);
 
 /* Canonical string form, quotes included: UTF-8 written raw; `"` `\` and
  * the controls \b \f \n \r \t as short escapes; other controls below 0x20
- * as \u00xx with lowercase hex. The input must be valid UTF-8. */
+ * as \u00xx with lowercase hex. The input must be valid UTF-8; `utf8`
+ * may be NULL when `len` is 0. */
 void json_encode_string(struct buf *out, const char *utf8, size_t len);
 
 /* Unescape the body of a valid JSON string (quotes excluded) into `out`,

@@ -361,6 +361,14 @@ START_TEST(test_encode)
 	ck_assert(memcmp(b.data, "\"a\\\"b\\\\c\\u0001\x7f\\n\xc3\xa9\"", 20)
 		  == 0);
 	buf_free(&b);
+
+	/* An empty buffer (data NULL) is the empty string (bug: UB on
+	 * NULL + 0, found by fuzz-sealed through truncate ... to 0). */
+	buf_init(&b, 1024);
+	json_encode_string(&b, NULL, 0);
+	ck_assert_uint_eq(b.len, 2);
+	ck_assert(memcmp(b.data, "\"\"", 2) == 0);
+	buf_free(&b);
 }
 END_TEST
 
