@@ -4,6 +4,7 @@
  * stack depth and slot types, forward jumps) and checks only what depends
  * on the event: its JSON, its types, and the work and memory it costs.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -457,6 +458,9 @@ int vm_load_path(struct vm_exec *ex, uint32_t path, uint32_t *first,
 		c->gen = ex->gen;
 		c->crossed = ex->crossed;
 	}
+	/* Callers give back only the scratch space above a cached
+	 * selection, never the selection itself. */
+	assert(c->first + c->count <= ex->set_len);
 	*first = c->first;
 	*count = c->count;
 	return 0;

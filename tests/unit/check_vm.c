@@ -325,6 +325,43 @@ START_TEST(test_step_limit)
 }
 END_TEST
 
+/* Regression (review A1): a pattern's look-up that missed the cache
+ * cached its values, then gave their scratch space back; the next look-up
+ * overwrote them and the third rule read the wrong nodes and let the
+ * event through. The miss needs the end-of-instruction compaction, which
+ * a set more than a quarter full triggers: 600 elements of 1000. */
+START_TEST(test_pattern_after_compaction)
+{
+	char err[256] = "";
+	scrub_program *p = compile_text(P(
+		"drop \"first\" when {\"d\": {\"a\": [\"no\"], "
+		"\"b\": [\"no\"]}}\n"
+		"drop \"other\" when {\"x\": [\"q\"]}\n"
+		"drop \"hit\" when {\"d\": {\"a\": [1], \"b\": [2]}}\n"),
+		err, sizeof err);
+	struct scrub_limits lim;
+	scrub_worker *w;
+	struct scrub_result r;
+	char ev[2048];
+	size_t n;
+
+	ck_assert_msg(p != NULL, "%s", err);
+	scrub_limits_default(&lim);
+	lim.max_values = 1000;
+	w = scrub_worker_new(p, &lim);
+	ck_assert_ptr_nonnull(w);
+	n = (size_t)snprintf(ev, sizeof ev, "{\"d\":[{\"a\":1,\"b\":2}");
+	for (int i = 0; i < 600; i++)
+		n += (size_t)snprintf(ev + n, sizeof ev - n, ",0");
+	n += (size_t)snprintf(ev + n, sizeof ev - n, "]}");
+	ck_assert_uint_lt(n, sizeof ev);
+	ck_assert_int_eq(scrub_run(w, ev, n, &r), SCRUB_DROP);
+	ck_assert_str_eq(r.reason, "hit");
+	scrub_worker_free(w);
+	scrub_program_free(p);
+}
+END_TEST
+
 START_TEST(test_counters_and_batch)
 {
 	char err[256] = "";
@@ -450,6 +487,7 @@ static Suite *vm_suite(void)
 	tcase_add_test(t, test_reject_details);
 	tcase_add_test(t, test_shared_lookups);
 	tcase_add_test(t, test_step_limit);
+	tcase_add_test(t, test_pattern_after_compaction);
 	tcase_add_test(t, test_counters_and_batch);
 	tcase_add_test(t, test_params);
 	tcase_add_test(t, test_no_key);
