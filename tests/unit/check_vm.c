@@ -403,6 +403,8 @@ static const struct {
 	{ "0.5", 1 }, { "-0.01", 1 }, { "1e2", 1 }, { "0", 1 },
 	{ "33.333", 0 }, { "0.001", 0 }, { "1e-3", 0 }, { "3.3333e1", 0 },
 	{ "12.3456E+2", 1 }, { "1.23456e2", 0 },
+	/* Regression: strtol's LONG_MAX made place - exp overflow. */
+	{ "100e99999999999999999999", 1 }, { "0.001e-9999999999", 0 },
 };
 
 START_TEST(test_number_cents)
