@@ -33,13 +33,27 @@ void vm_limits_default(struct vm_limits *l)
 	l->lazy = 0;
 }
 
+static int in_range(uint64_t v, uint64_t max)
+{
+	return v >= 1 && v <= max;
+}
+
 struct vm_exec *vm_exec_new(const struct vm_program *p,
 			    const struct vm_limits *lim)
 {
 	struct json_limits jl = { lim->max_depth, lim->max_values,
 				  lim->max_memory };
-	struct vm_exec *ex = scrub_calloc(1, sizeof *ex);
+	struct vm_exec *ex;
 
+	/* Public input (scrub_limits): UINT32_MAX values wrapped the
+	 * node array's size to one byte. */
+	if (!in_range(lim->max_depth, VM_LIMIT_DEPTH) ||
+	    !in_range(lim->max_values, VM_LIMIT_VALUES) ||
+	    !in_range(lim->max_memory, VM_LIMIT_BYTES) ||
+	    !in_range(lim->max_output, VM_LIMIT_BYTES) ||
+	    !in_range(lim->max_steps, VM_LIMIT_STEPS))
+		return NULL;
+	ex = scrub_calloc(1, sizeof *ex);
 	if (ex == NULL)
 		return NULL;
 	ex->p = p;
@@ -53,9 +67,9 @@ struct vm_exec *vm_exec_new(const struct vm_program *p,
 	/* Sets can hold each value about twice (a path's frontier and the
 	 * next one); past that a path is selecting absurdly much. */
 	ex->set_cap = 2 * lim->max_values + 64;
-	ex->set = scrub_malloc(ex->set_cap * sizeof *ex->set);
+	ex->set = scrub_malloc((size_t)ex->set_cap * sizeof *ex->set);
 	ex->cache = scrub_calloc(p->npaths ? p->npaths : 1, sizeof *ex->cache);
-	ex->marks = scrub_malloc(lim->max_values + 2);
+	ex->marks = scrub_malloc((size_t)lim->max_values + 2);
 	ex->md = pcre2_match_data_create(p->max_captures + 1, NULL);
 	ex->mctx = pcre2_match_context_create(NULL);
 	ex->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
