@@ -375,8 +375,11 @@ int vm_op_move(struct vm_exec *ex, const unsigned char *ops, int keep)
 	if (parent == 0)
 		return 0;
 
-	/* A rename within one object keeps the member where it was. */
+	/* A rename within one object keeps the member where it was. A
+	 * key below an array is no place to write: last_target rejects
+	 * it, as set does (it was a silent no-op). */
 	if (!keep && parent == d->nodes[from].parent &&
+	    json_type_of(d, parent) == JSON_OBJECT &&
 	    dst->segs[dst->nsegs - 1].kind == VM_SEG_KEY) {
 		const struct vm_seg *s = &dst->segs[dst->nsegs - 1];
 		json_ref clash = json_member(d, parent, s->name, s->len);

@@ -111,6 +111,15 @@ static const struct {
 	{ P("rename .a to .c"), "{\"a\":1,\"c\":2}", "emit: {\"c\":1}" },
 	{ P("copy .a to .b.c"), "{\"a\":[1]}",
 	  "emit: {\"a\":[1],\"b\":{\"c\":[1]}}" },
+	/* Regression (review A9): a key below an array is no place to
+	 * write, for rename as for set; it was a silent no-op that left
+	 * the value where it was. */
+	{ P("rename .a[0] to .a.x"), "{\"a\":[\"secret\",2]}",
+	  "reject: type_mismatch" },
+	{ P("set .a.x = 1"), "{\"a\":[\"secret\",2]}",
+	  "reject: type_mismatch" },
+	{ P("rename .a[0] to .a[1]"), "{\"a\":[\"s\",2]}",
+	  "emit: {\"a\":[\"s\"]}" },
 	/* Bug: a copy inside its own source held a spurious null; where
 	 * indexes meet only at run time the event is rejected. */
 	{ P("copy .a[0] to .a[-1].b"), "{\"a\":[{\"x\":1}]}",
