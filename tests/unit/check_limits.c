@@ -28,6 +28,13 @@ static const struct {
 	  "limit_memory", "edits need more than 16 bytes" },
 	{ MEMORY, 16, P("mask .a with \"XXXX\""), "{\"a\":\"0123456789\"}",
 	  "limit_memory", "mask result larger than 16 bytes" },
+	/* Regression (review A10): the b inside a replaced b was replaced
+	 * too, and its child: three times the edit memory. */
+	{ MEMORY, 20, P("replace .**.b with \"0123456789\""),
+	  "{\"b\":{\"b\":{\"b\":1}}}", NULL, NULL },
+	{ MEMORY, 20, P("replace .**.b with \"0123456789\""),
+	  "{\"b\":1,\"c\":{\"b\":2}}", "limit_memory",
+	  "edits need more than 20 bytes" },
 	{ OUTPUT, 10, P(""), "{\"a\":\"0123456\"}", "limit_output",
 	  "output larger than 10 bytes" },
 	{ OUTPUT, 15, P(""), "{\"a\":\"0123456\"}", NULL, NULL },
