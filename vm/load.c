@@ -176,13 +176,17 @@ int vm_number_cents(const char *s, size_t n)
 	return 1;
 }
 
+/* 1 (it is), 0 (it is not), -1 (out of memory), or -JSON_E_DEPTH or
+ * -JSON_E_NODES when it is past the limits bytecode.h sets. */
 static int is_json_container(const char *s, size_t n)
 {
 	/* n bytes hold at most n values and need at most n bytes to
 	 * decode keys: no need to reserve an event's worth per constant. */
-	struct json_limits lim = { 1000, n < (1u << 20) ? (uint32_t)n + 2 :
-				   1u << 20, n < (1u << 20) ? (uint32_t)n + 1 :
-				   1u << 20 };
+	struct json_limits lim = {
+		VM_JSON_MAX_NEST,
+		n < VM_JSON_MAX_VALUES ? (uint32_t)n + 1 : VM_JSON_MAX_VALUES,
+		n < UINT32_MAX ? (uint32_t)n + 1 : UINT32_MAX,
+	};
 	struct json_doc d;
 	enum json_error e;
 	int ok;
@@ -193,8 +197,14 @@ static int is_json_container(const char *s, size_t n)
 	ok = e == JSON_OK && (json_type_of(&d, d.root) == JSON_OBJECT ||
 			      json_type_of(&d, d.root) == JSON_ARRAY);
 	json_doc_free(&d);
-	/* The limits fit any n bytes: a memory error is malloc's. */
-	return e == JSON_E_MEMORY ? -1 : ok;
+	/* The arena fits any n bytes: a memory error is malloc's. */
+	if (e == JSON_E_MEMORY)
+		return -1;
+	/* n bytes hold fewer than n + 1 values: a count past the limit is
+	 * past VM_JSON_MAX_VALUES. */
+	if (e == JSON_E_DEPTH || e == JSON_E_NODES)
+		return -(int)e;
+	return ok;
 }
 
 static int compile_regex(struct reader *r, struct vm_program *p,
@@ -299,7 +309,13 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 		break;
 	case VM_K_JSON:
 		ok = is_json_container(c->data, c->len);
-		if (ok <= 0)
+		if (ok == -(int)JSON_E_DEPTH)
+			rd_fail(r, "json constant nests objects and arrays "
+				"deeper than %d levels", VM_JSON_MAX_NEST);
+		else if (ok == -(int)JSON_E_NODES)
+			rd_fail(r, "json constant holds more than %u values",
+				VM_JSON_MAX_VALUES);
+		else if (ok <= 0)
 			rd_fail(r, ok < 0 ? "out of memory" : "json constant "
 				"is not a JSON array or object");
 		break;

@@ -46,7 +46,7 @@ static const char *asm_load(struct asm_prog *a, char *msg, size_t n)
 	struct vm_error err;
 	struct vm_program *p;
 
-	buf_init(&out, 1u << 20);
+	buf_init(&out, 8u << 20);
 	ck_assert_int_eq(cc_emit_write(&a->e, &out), 0);
 	p = vm_load(out.data, out.len, &err);
 	snprintf(msg, n, "%s", p ? "" : err.msg);
@@ -427,10 +427,59 @@ static void v_keep_pattern(struct asm_prog *a)
 	cc_op(&a->e, OP_HALT);
 }
 
+/* A JSON constant: `depth` arrays one inside the next, the innermost
+ * holding `fill` more values. */
+static void json_const(struct asm_prog *a, unsigned depth, unsigned fill)
+{
+	struct buf b;
+
+	buf_init(&b, 8u << 20);
+	for (unsigned i = 0; i < depth; i++)
+		buf_putc(&b, '[');
+	for (unsigned i = 0; i < fill; i++)
+		buf_puts(&b, i ? ",0" : "0");
+	for (unsigned i = 0; i < depth; i++)
+		buf_putc(&b, ']');
+	ck_assert(!buf_failed(&b));
+	cc_op(&a->e, OP_SET, a->path, cc_const(&a->e, VM_K_JSON, b.data,
+						b.len));
+	cc_op(&a->e, OP_HALT);
+	buf_free(&b);
+}
+
+/* Regression (review A11): a constant nested past the limit was "not a
+ * JSON array or object"; the compiler now refuses it too. */
+static void v_json_nest_ok(struct asm_prog *a)
+{
+	json_const(a, VM_JSON_MAX_NEST, 0);
+}
+
+static void v_json_nest(struct asm_prog *a)
+{
+	json_const(a, VM_JSON_MAX_NEST + 1, 0);
+}
+
+/* The array and its elements: VM_JSON_MAX_VALUES values, then one more. */
+static void v_json_values_ok(struct asm_prog *a)
+{
+	json_const(a, 1, VM_JSON_MAX_VALUES - 1);
+}
+
+static void v_json_values(struct asm_prog *a)
+{
+	json_const(a, 1, VM_JSON_MAX_VALUES);
+}
+
 static const struct {
 	void (*build)(struct asm_prog *);
 	const char *message;
 } rejects[] = {
+	{ v_json_nest_ok, "" },
+	{ v_json_nest, "CONS section, offset 2133: json constant nests "
+		       "objects and arrays deeper than 1000 levels" },
+	{ v_json_values_ok, "" },
+	{ v_json_values, "CONS section, offset 2097284: json constant holds "
+			 "more than 1048576 values" },
 	{ v_tree_ok, "" },
 	{ v_tree_root_key, "CONS section: pattern tree is malformed" },
 	{ v_tree_count, "CONS section: pattern tree is malformed" },
