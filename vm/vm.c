@@ -511,10 +511,17 @@ static int execute(struct vm_exec *ex)
 	for (;;) {
 		const unsigned char *ops = code + pc + 1;
 		enum vm_opcode op = code[pc];
-		uint32_t next = pc + op_len[op];
+		uint32_t next;
 		int r;
 
 		ex->pc = pc;
+		/* The verifier only admits known opcodes: another is our
+		 * bug, met before it indexes past op_len. */
+		if (code[pc] >= OP__COUNT)
+			return vm_reject(ex, VM_R_INTERNAL, "internal error: "
+					 "bad opcode 0x%02x at pc %u", code[pc],
+					 pc);
+		next = pc + op_len[op];
 		if (vm_charge(ex, 1) != 0)
 			return -1;
 		switch (op) {
@@ -690,9 +697,8 @@ static int execute(struct vm_exec *ex)
 				return -1;
 			break;
 		case OP__COUNT:
-			/* The verifier only admits known opcodes. */
-			return vm_reject(ex, VM_R_OOM, "internal error: bad "
-					 "opcode at pc %u", pc);
+			/* Refused above. */
+			break;
 		}
 		/* A lazy parse may have met bad input on the way: the
 		 * instruction saw too little. Stop here. */
@@ -812,7 +818,12 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 		return check_rest(ex, defer);
 	}
 
-	if (execute(ex) != 0 || o->status != VM_EMIT)
+	/* Every failure rejects with its reason; one that did not would
+	 * otherwise emit the event half done. */
+	if (execute(ex) != 0 && o->status == VM_EMIT)
+		vm_reject(ex, VM_R_INTERNAL, "internal error: the instruction "
+			  "at pc %u failed without a reason", ex->pc);
+	if (o->status != VM_EMIT)
 		return check_rest(ex, defer);
 
 	buf_reset(&ex->out);

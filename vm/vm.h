@@ -53,6 +53,9 @@ enum vm_status { VM_EMIT, VM_DROP, VM_REJECT };
 #define VM_R_REGEX "regex_failed"
 #define VM_R_NO_KEY "no_key"
 #define VM_R_OOM "out_of_memory"
+/* scrub's own bug (an instruction the verifier should have refused, a
+ * failure without a reason): the event is refused, never emitted. */
+#define VM_R_INTERNAL "internal_error"
 
 struct vm_outcome {
 	enum vm_status status;
