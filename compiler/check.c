@@ -842,8 +842,57 @@ static void check_move(struct cc *c, const struct dsl_stmt *s)
 		err(c, to->span, "path", "cannot copy a value onto itself");
 }
 
+/* How deep `j` nests objects and arrays, adding its values to *values;
+ * counted no further than one past `room` levels and one past
+ * VM_JSON_MAX_VALUES values, so the recursion stays within
+ * VM_JSON_MAX_NEST + 1 frames. */
+static unsigned measure(const struct dsl_json *j, unsigned room,
+			size_t *values)
+{
+	unsigned most = 0;
+
+	++*values;
+	if (j->kind != DJ_ARRAY && j->kind != DJ_OBJECT)
+		return 0;
+	for (size_t i = 0; i < j->items.n && most < room &&
+	     *values <= VM_JSON_MAX_VALUES; i++) {
+		unsigned d = measure(j->items.items[i], room - 1, values);
+
+		if (d > most)
+			most = d;
+	}
+	return most + 1;
+}
+
+/* A value becomes a JSON constant, which the loader refuses past the
+ * limits of bytecode.h: say so here, where the value is. */
+static void check_value_size(struct cc *c, const struct dsl_json *j)
+{
+	size_t values = 0;
+
+	if (j == NULL)
+		return;
+	if (measure(j, VM_JSON_MAX_NEST, &values) > VM_JSON_MAX_NEST)
+		err(c, j->span, "limit", "this value nests objects and arrays "
+		    "deeper than %d levels, the most an event may have",
+		    VM_JSON_MAX_NEST);
+	else if (values > VM_JSON_MAX_VALUES)
+		err(c, j->span, "limit", "this value holds more than %u "
+		    "values, the limit for a literal in a policy",
+		    VM_JSON_MAX_VALUES);
+}
+
+static void check_values(struct cc *c, const struct dsl_stmt *s)
+{
+	check_value_size(c, s->value);
+	for (size_t i = 0; i < s->opts.n; i++)
+		check_value_size(c, ((const struct dsl_opt *)
+				     s->opts.items[i])->value);
+}
+
 static void check_stmt(struct cc *c, const struct dsl_stmt *s, int top)
 {
+	check_values(c, s);
 	switch (s->kind) {
 	case ST_POLICY:
 	case ST_INCLUDE:

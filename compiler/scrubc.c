@@ -33,7 +33,7 @@
 
 #define EXIT_STATUS \
 	"\nExit status: 0 when all is well, 1 when a policy has a problem,\n" \
-	"2 on usage or I/O errors.\n"
+	"2 on usage or I/O errors or an internal compiler error.\n"
 
 static const char usage[] =
 	"usage: scrubc check [OPTIONS] FILE...\n"
@@ -145,6 +145,23 @@ static int prepare(const struct sc_diagopts *o,
 	return 0;
 }
 
+/* Load what the compiler built, as every host will: bytecode the loader
+ * refuses is the compiler's bug, and is never handed on. 0, or 2. */
+static int self_check(const char *path, const struct buf *out)
+{
+	struct vm_program *p;
+	struct vm_error err;
+
+	p = vm_load(out->data, out->len, &err);
+	if (p != NULL) {
+		vm_program_free(p);
+		return 0;
+	}
+	fprintf(stderr, "scrubc: %s: internal compiler error: the bytecode "
+		"built does not load (%s); nothing written\n", path, err.msg);
+	return 2;
+}
+
 /* Compile one policy; its diagnostics go to `r`. */
 static int compile(const char *path, struct sc_report *r,
 		   const struct cc_options *co, struct buf *out)
@@ -158,6 +175,8 @@ static int compile(const char *path, struct sc_report *r,
 	if (rc != 0 && status == 0)
 		status = 1;
 	dsl_ctx_free(&c);
+	if (status == 0)
+		status = self_check(path, out);
 	return status;
 }
 

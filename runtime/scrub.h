@@ -28,13 +28,19 @@ extern "C" {
 typedef struct scrub_program scrub_program;
 typedef struct scrub_worker scrub_worker;
 
-/* Per-event limits; an event needing more is rejected, never emitted. */
+/* Per-event limits (default; range); an event needing more is rejected,
+ * never emitted. A worker is refused limits outside their range. */
 struct scrub_limits {
-	uint32_t max_depth;	/* nesting of objects and arrays (1000) */
-	uint32_t max_values;	/* JSON values in one event (262144) */
-	uint32_t max_memory;	/* bytes of new text per event (8 MiB) */
-	uint32_t max_output;	/* bytes of one output event (4 MiB) */
-	uint64_t max_steps;	/* work units per event (10,000,000) */
+	uint32_t max_depth;	/* nesting of objects and arrays (1000;
+				 * 1..100000) */
+	uint32_t max_values;	/* JSON values in one event (262144;
+				 * 1..2^26) */
+	uint32_t max_memory;	/* bytes of new text per event (8 MiB;
+				 * 1..2^30) */
+	uint32_t max_output;	/* bytes of one output event (4 MiB;
+				 * 1..2^30) */
+	uint64_t max_steps;	/* work units per event (10,000,000;
+				 * 1..2^63-1) */
 	int lazy_validation;	/* see below (0) */
 };
 
@@ -81,7 +87,8 @@ int scrub_program_param_env(const scrub_program *p, size_t i, char *name,
 int scrub_program_needs_key(const scrub_program *p);
 void scrub_program_set_key(scrub_program *p, const void *key, size_t len);
 
-/* `limits` may be NULL for the defaults. */
+/* `limits` may be NULL for the defaults. NULL when out of memory or
+ * when a limit is outside its range (struct scrub_limits). */
 scrub_worker *scrub_worker_new(const scrub_program *p,
 			       const struct scrub_limits *limits);
 void scrub_worker_free(scrub_worker *w);

@@ -6,7 +6,7 @@
 #                   it load the libraries below before anything on
 #                   LD_LIBRARY_PATH, which lists /lib64 and /usr/lib64 first
 #   policy.scrubc   POLICY compiled with scrubc (or copied, if it already
-#                   is bytecode)
+#                   is bytecode that loads)
 #   lib/            every shared library bootstrap needs, as ldd finds them,
 #                   except glibc's own: provided.al2023 brings glibc 2.34,
 #                   and tests/lambda/package.sh checks that nothing in the
@@ -42,6 +42,13 @@ strip --strip-unneeded -o "$stage/bootstrap" "$BUILD/bootstrap"
 chmod 755 "$stage/bootstrap"
 
 if [ "$(head -c 4 "$POLICY")" = SCRB ]; then
+	# Bytecode goes in as it is: it must load here (disasm loads and
+	# verifies it), not first in the Lambda's init. scrubc build checks
+	# its own output the same way.
+	"$BUILD/scrubc" disasm "$POLICY" > /dev/null || {
+		echo "$0: $POLICY does not load: no zip made" >&2
+		exit 1
+	}
 	cp "$POLICY" "$stage/policy.scrubc"
 else
 	"$BUILD/scrubc" build "$POLICY" -o "$stage/policy.scrubc"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # errors.sh BUILD - the error paths of `scrub run` and `scrubc`: a full
 # disk (/dev/full), inputs that cannot be opened or read, a missing
-# policy or key file, truncated bytecode. Each must exit 2 with exactly
-# the expected message, and nothing may be emitted after a failed write.
+# policy or key file, truncated bytecode. Each must exit 2 (1 for a
+# policy's error) with exactly the expected message, and nothing may be
+# emitted after a failed write.
 set -u
 BUILD=$(cd "$1" && pwd)
 cd "$(dirname "$0")/.."
@@ -105,4 +106,14 @@ check build-missing-source 2 "scrubc: error: cannot open 'missing.scrub': No suc
 1 error generated." -- \
 	"$BUILD/scrubc" build missing.scrub -o p2.scrubc
 [ -e "$tmp/p2.scrubc" ] && { echo "  FAIL  a failed build left a file"; fail=1; }
+
+# Regression (review A11): a value nested past the loader's limit built
+# bytecode every host refused; now it is an error (exit 1) at the value,
+# and the old OUT stays.
+cp tests/diag/json-nest.scrub "$tmp/"
+echo old > "$tmp/nest.scrubc"
+check build-json-nest 1 "$(tail -n +2 tests/diag/json-nest.expected)" -- \
+	"$BUILD/scrubc" build json-nest.scrub -o nest.scrubc
+[ "$(cat "$tmp/nest.scrubc")" = old ] ||
+	{ echo "  FAIL  build-json-nest replaced its output"; fail=1; }
 exit $fail

@@ -29,7 +29,8 @@
  *   NULL, FALSE, TRUE  empty
  *   NUMBER             the number as written (JSON syntax)
  *   STRING             UTF-8 bytes
- *   JSON               a JSON array or object, as text
+ *   JSON               a JSON array or object, as text, within
+ *                      VM_JSON_MAX_NEST and VM_JSON_MAX_VALUES
  *   LIST               u32 count, then count constant indices
  *   PATHLIST           u32 count, then count path indices
  *   REGEX              u32 flags (VM_RE_*), then the pattern
@@ -150,6 +151,13 @@ enum vm_match_kind {
 #undef VM_MATCH_ENUM
 	VM_MATCH__COUNT
 };
+
+/* A JSON constant nests at most this many objects and arrays deep (the
+ * most an event may), and holds at most this many values (objects,
+ * arrays and scalars alike, the root included): the compiler refuses a
+ * literal past either, and so does the loader. */
+#define VM_JSON_MAX_NEST 1000
+#define VM_JSON_MAX_VALUES (1u << 20)
 
 /* PATTERN tree node kinds. */
 enum vm_pt_kind { VM_PT_OBJ = 1, VM_PT_FIELD, VM_PT_OR };

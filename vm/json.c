@@ -49,12 +49,14 @@ int json_doc_init(struct json_doc *d, const struct json_limits *lim)
 {
 	memset(d, 0, sizeof *d);
 	d->lim = *lim;
-	if (d->lim.max_nodes < 2 || d->lim.max_depth < 1)
+	if (d->lim.max_nodes < 1 || d->lim.max_nodes == UINT32_MAX ||
+	    d->lim.max_depth < 1)
 		return -1;
 
 	/* Reserved at their limits and never moved: pages are only touched
-	 * (and counted in RSS) as large events actually need them. */
-	d->nodes = scrub_malloc((size_t)(d->lim.max_nodes + 1) *
+	 * (and counted in RSS) as large events actually need them. Sizes
+	 * are widened before the arithmetic. */
+	d->nodes = scrub_malloc(((size_t)d->lim.max_nodes + 1) *
 				sizeof *d->nodes);
 	d->frames = scrub_malloc((size_t)d->lim.max_depth * sizeof *d->frames);
 	d->arena = scrub_malloc(d->lim.max_arena ? d->lim.max_arena : 1);

@@ -138,6 +138,9 @@ struct json_doc {
 	const char *err_msg;	/* static text */
 };
 
+/* Reserve a document for `lim`: -1 when out of memory, or when a limit
+ * is 0 or max_nodes is UINT32_MAX (node numbers are 32-bit and one past
+ * the last must still count). */
 int json_doc_init(struct json_doc *d, const struct json_limits *lim);
 void json_doc_free(struct json_doc *d);
 

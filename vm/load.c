@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <xxhash.h>
 
 #include "alloc.h"
 #include "json.h"
+#include "runtime_names.h"
 
 /* A bounds-checked reader over one section. Errors are sticky. */
 struct reader {
@@ -159,6 +161,10 @@ int vm_number_cents(const char *s, size_t n)
 		dot = digits_end;
 	if (digits_end < n && (s[digits_end] == 'e' || s[digits_end] == 'E'))
 		exp = strtol(s + digits_end + 1, NULL, 10);
+	/* Any digit is whole past this: keep place - exp from overflowing
+	 * (strtol gives LONG_MAX for a longer exponent). */
+	if (exp > 1000000)
+		exp = 1000000;
 	/* Digit k places after the point stands at 10^-(k - exp). */
 	for (size_t k = i; k < digits_end; k++) {
 		if (k == dot || s[k] == '0')
@@ -170,13 +176,17 @@ int vm_number_cents(const char *s, size_t n)
 	return 1;
 }
 
+/* 1 (it is), 0 (it is not), -1 (out of memory), or -JSON_E_DEPTH or
+ * -JSON_E_NODES when it is past the limits bytecode.h sets. */
 static int is_json_container(const char *s, size_t n)
 {
 	/* n bytes hold at most n values and need at most n bytes to
 	 * decode keys: no need to reserve an event's worth per constant. */
-	struct json_limits lim = { 1000, n < (1u << 20) ? (uint32_t)n + 2 :
-				   1u << 20, n < (1u << 20) ? (uint32_t)n + 1 :
-				   1u << 20 };
+	struct json_limits lim = {
+		VM_JSON_MAX_NEST,
+		n < VM_JSON_MAX_VALUES ? (uint32_t)n + 1 : VM_JSON_MAX_VALUES,
+		n < UINT32_MAX ? (uint32_t)n + 1 : UINT32_MAX,
+	};
 	struct json_doc d;
 	enum json_error e;
 	int ok;
@@ -187,8 +197,14 @@ static int is_json_container(const char *s, size_t n)
 	ok = e == JSON_OK && (json_type_of(&d, d.root) == JSON_OBJECT ||
 			      json_type_of(&d, d.root) == JSON_ARRAY);
 	json_doc_free(&d);
-	/* The limits fit any n bytes: a memory error is malloc's. */
-	return e == JSON_E_MEMORY ? -1 : ok;
+	/* The arena fits any n bytes: a memory error is malloc's. */
+	if (e == JSON_E_MEMORY)
+		return -1;
+	/* n bytes hold fewer than n + 1 values: a count past the limit is
+	 * past VM_JSON_MAX_VALUES. */
+	if (e == JSON_E_DEPTH || e == JSON_E_NODES)
+		return -(int)e;
+	return ok;
 }
 
 static int compile_regex(struct reader *r, struct vm_program *p,
@@ -293,7 +309,13 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 		break;
 	case VM_K_JSON:
 		ok = is_json_container(c->data, c->len);
-		if (ok <= 0)
+		if (ok == -(int)JSON_E_DEPTH)
+			rd_fail(r, "json constant nests objects and arrays "
+				"deeper than %d levels", VM_JSON_MAX_NEST);
+		else if (ok == -(int)JSON_E_NODES)
+			rd_fail(r, "json constant holds more than %u values",
+				VM_JSON_MAX_VALUES);
+		else if (ok <= 0)
 			rd_fail(r, ok < 0 ? "out of memory" : "json constant "
 				"is not a JSON array or object");
 		break;
@@ -462,6 +484,69 @@ static int read_paths(struct reader *r, struct vm_program *p)
 	return rd_end(r);
 }
 
+/* A name the compiler accepts: letters, digits and '_', not first a
+ * digit. Hosts turn it into SCRUB_<NAME>; anything else (a NUL that
+ * would end the variable's name early, say) could reach another
+ * variable. */
+static int param_name_ok(const char *s, uint32_t n)
+{
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int param_name_cmp(const void *a, const void *b)
+{
+	const struct vm_param *x = *(const struct vm_param *const *)a;
+	const struct vm_param *y = *(const struct vm_param *const *)b;
+	int c = strncasecmp(x->name, y->name, x->name_len < y->name_len ?
+			    x->name_len : y->name_len);
+
+	if (c != 0)
+		return c;
+	if (x->name_len != y->name_len)
+		return x->name_len < y->name_len ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Two names that differ only in case would take the same SCRUB_<NAME>,
+ * and set_param would bind one of two equal ones: refuse both, as the
+ * compiler does. Sorted, so that a crafted file with many parameters
+ * costs n log n. */
+static int check_param_names(struct reader *r, struct vm_program *p)
+{
+	const struct vm_param **v;
+
+	if (r->failed || p->nparams < 2)
+		return r->failed ? -1 : 0;
+	v = scrub_malloc(p->nparams * sizeof *v);
+	if (v == NULL) {
+		rd_fail(r, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->nparams; i++)
+		v[i] = &p->params[i];
+	qsort(v, p->nparams, sizeof *v, param_name_cmp);
+	for (uint32_t i = 1; i < p->nparams; i++)
+		if (v[i - 1]->name_len == v[i]->name_len &&
+		    strncasecmp(v[i - 1]->name, v[i]->name,
+				v[i]->name_len) == 0) {
+			rd_fail(r, "params %u and %u: names '%.40s' and "
+				"'%.40s' are the same ignoring case",
+				(unsigned)(v[i - 1] - p->params),
+				(unsigned)(v[i] - p->params), v[i - 1]->name,
+				v[i]->name);
+			break;
+		}
+	free(v);
+	return r->failed ? -1 : 0;
+}
+
 static int read_params(struct reader *r, struct vm_program *p)
 {
 	p->nparams = rd_count(r, 28);
@@ -490,6 +575,18 @@ static int read_params(struct reader *r, struct vm_program *p)
 		pa->name = p->consts[name].data;
 		pa->name_len = p->consts[name].len;
 		pa->name_k = name;
+		if (!param_name_ok(pa->name, pa->name_len)) {
+			rd_fail(r, "param %u: a name is letters, digits and "
+				   "'_' only", i);
+			break;
+		}
+		/* SCRUB_KEY and the like hold the hosts' own settings. */
+		if (scrub_runtime_name(pa->name)) {
+			rd_fail(r, "param %u: '%.40s' is reserved for scrub's "
+				   "own settings (SCRUB_%s)", i, pa->name,
+				scrub_runtime_name(pa->name));
+			break;
+		}
 		v = &p->consts[pa->konst];
 		if (v->kind != VM_K_NUMBER && v->kind != VM_K_STRING &&
 		    v->kind != VM_K_TRUE && v->kind != VM_K_FALSE)
@@ -507,6 +604,7 @@ static int read_params(struct reader *r, struct vm_program *p)
 			rd_fail(r, "param %u: default is not in hundredths",
 				i);
 	}
+	check_param_names(r, p);
 	return rd_end(r);
 }
 

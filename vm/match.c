@@ -607,11 +607,14 @@ int vm_match_pattern(struct vm_exec *ex, uint32_t path,
 		     const struct vm_const *c)
 {
 	struct tree t = { ex, c };
-	uint32_t first, count, base = ex->set_len;
+	uint32_t first, count, base;
 	int r = 0;
 
 	if (vm_load_path(ex, path, &first, &count) != 0)
 		return -1;
+	/* A cache miss appends the path's values and caches them: the
+	 * scratch space above them is ours, they are not. */
+	base = ex->set_len;
 	for (uint32_t i = first; i < first + count && r == 0; i++)
 		if (json_type_of(&ex->doc, ex->set[i]) == JSON_OBJECT)
 			r = pos_obj(&t, 0, ex->set[i]);

@@ -247,6 +247,42 @@ static int replace_below(struct vm_exec *ex, json_ref top,
 	return 0;
 }
 
+/* Is `r` still in the document: does its chain of parents reach the
+ * root? 1, 0, or -1 (over budget). */
+static int attached(struct vm_exec *ex, json_ref r)
+{
+	const struct json_doc *d = &ex->doc;
+	uint32_t steps = 0;
+
+	while (r != d->root && r != 0) {
+		r = d->nodes[r].parent;
+		steps++;
+	}
+	return vm_charge(ex, 1 + steps / 64) != 0 ? -1 : r != 0;
+}
+
+/* Overwrite `r` by c. A container's old members are unlinked from it,
+ * so that values below it that the statement selected too are seen to
+ * be gone (attached) rather than replaced in turn. */
+static int replace_value(struct vm_exec *ex, json_ref r,
+			 const struct vm_const *c)
+{
+	struct json_doc *d = &ex->doc;
+	json_ref old;
+
+	if (json_complete_all(d) != 0)
+		return vm_doc_failed(ex);
+	old = d->nodes[r].first;
+	if (set_const(ex, r, c) != 0)
+		return -1;
+	for (; old; old = d->nodes[old].next) {
+		d->nodes[old].parent = 0;
+		d->work++;
+	}
+	vm_changed(ex, OP_REPLACE, r, 0);
+	return 0;
+}
+
 int vm_op_replace(struct vm_exec *ex, const unsigned char *ops)
 {
 	const struct vm_path *path = &ex->p->paths[OPERAND(ops, 0)];
@@ -254,16 +290,20 @@ int vm_op_replace(struct vm_exec *ex, const unsigned char *ops)
 	enum vm_seg_kind last = path->nsegs ? path->segs[path->nsegs - 1].kind
 					    : VM_SEG_KEY;
 	uint32_t first, count;
+	int gone = 0;	/* a container was replaced: check attachment */
 
 	if (vm_select(ex, path, path->nsegs, &first, &count) != 0)
 		return -1;
 	for (uint32_t i = 0; i < count; i++) {
 		json_ref r = ex->set[first + i];
 		enum json_type t = json_type_of(&ex->doc, r);
+		int in = 1;
 
-		if (ex->doc.nodes[r].parent == 0 && r != ex->doc.root)
-			continue;	/* inside something already replaced */
-		if (t == JSON_NULL)
+		/* `.**.b` selects b and a b inside it: once the outer one
+		 * is replaced, the inner one is no longer there. */
+		if (gone && (in = attached(ex, r)) < 0)
+			return -1;
+		if (!in || t == JSON_NULL)
 			continue;
 		/* Through a wildcard the scalars are replaced, not what
 		 * holds them: `.**` reaches those below by itself, `.*` and
@@ -276,9 +316,9 @@ int vm_op_replace(struct vm_exec *ex, const unsigned char *ops)
 				return -1;
 			continue;
 		}
-		if (set_const(ex, r, c) != 0)
+		gone |= is_container(t);
+		if (replace_value(ex, r, c) != 0)
 			return -1;
-		vm_changed(ex, OP_REPLACE, r, 0);
 	}
 	return 0;
 }
@@ -375,8 +415,11 @@ int vm_op_move(struct vm_exec *ex, const unsigned char *ops, int keep)
 	if (parent == 0)
 		return 0;
 
-	/* A rename within one object keeps the member where it was. */
+	/* A rename within one object keeps the member where it was. A
+	 * key below an array is no place to write: last_target rejects
+	 * it, as set does (it was a silent no-op). */
 	if (!keep && parent == d->nodes[from].parent &&
+	    json_type_of(d, parent) == JSON_OBJECT &&
 	    dst->segs[dst->nsegs - 1].kind == VM_SEG_KEY) {
 		const struct vm_seg *s = &dst->segs[dst->nsegs - 1];
 		json_ref clash = json_member(d, parent, s->name, s->len);

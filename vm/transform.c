@@ -61,6 +61,28 @@ struct decimal {
 	long exp;
 };
 
+/* Exponents are clamped to this: at most 400 digits and a step of at
+ * most 64 characters (verify.c) lie far inside it, so a clamped number
+ * still rounds exactly (all its digits below the step, or too large), and
+ * the exponent arithmetic cannot overflow. */
+#define MAX_EXP 1000000L
+
+/* The exponent written after 'e' (checked JSON syntax), clamped. */
+static long parse_exp(const char *s, size_t len)
+{
+	size_t i = 0;
+	long e = 0;
+	int neg = 0;
+
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	for (; i < len && e <= MAX_EXP; i++)
+		e = e * 10 + (s[i] - '0');
+	if (e > MAX_EXP)
+		e = MAX_EXP;
+	return neg ? -e : e;
+}
+
 /* Split JSON number text (checked) into its decimal parts. */
 static void parse_decimal(const char *s, size_t len, char *digits,
 			  struct decimal *d)
@@ -81,7 +103,7 @@ static void parse_decimal(const char *s, size_t len, char *digits,
 	}
 	d->exp = frac > 0 ? -(frac - 1) : 0;
 	if (i < len)
-		d->exp += strtol(s + i + 1, NULL, 10);
+		d->exp += parse_exp(s + i + 1, len - i - 1);
 	d->digits = digits;
 }
 
@@ -111,6 +133,10 @@ static int scaled(const struct decimal *d, long scale, u128 *v, int *sticky)
 			return -1;
 		*v = *v * 10 + (u128)(d->digits[i] - '0');
 	}
+	/* Zero stays zero: "0e999999" must not count up to its exponent.
+	 * Any other value reaches the limit within 38 places. */
+	if (*v == 0)
+		return 0;
 	for (long place = d->exp; place > scale; place--) {
 		if (*v >= U128_LIMIT)
 			return -1;
@@ -122,17 +148,22 @@ static int scaled(const struct decimal *d, long scale, u128 *v, int *sticky)
 /* Print (neg ? -1 : 1) * v * 10^exp in plain decimal; no "-0". */
 static void put_decimal(struct buf *out, int neg, u128 v, long exp)
 {
-	char text[80];
+	char text[40];	/* 2^128 has 39 digits */
 	int n = 0;
 
 	do {
 		text[n++] = (char)('0' + (int)(v % 10));
 		v /= 10;
 	} while (v > 0);
-	while (exp < 0 && n <= -exp)
-		text[n++] = '0';
-	if (neg && !(n == 1 && text[0] == '0'))
+	if (neg && !(n == 1 && text[0] == '0' && exp >= 0))
 		buf_putc(out, '-');
+	/* Below 1: the zeros after the point go straight out (a crafted
+	 * step may have hundreds, more than `text` holds). */
+	if (exp < 0 && n <= -exp) {
+		buf_puts(out, "0.");
+		for (long z = -exp - n; z > 0; z--)
+			buf_putc(out, '0');
+	}
 	while (n > 0) {
 		buf_putc(out, text[--n]);
 		if (exp < 0 && n == -exp)
@@ -160,6 +191,11 @@ static int do_round(struct vm_exec *ex, const unsigned char *ops,
 		return vm_mismatch(ex, "is too long a number to round");
 	parse_decimal(s, len, xd, &x);
 	parse_decimal(c->data, c->len, sd, &step);
+	/* The value's digits are paid for by the caller; the step's, and
+	 * the zeros its exponent prints, here. */
+	if (vm_charge(ex, ((uint64_t)c->len + (uint64_t)labs(step.exp)) /
+			  64) != 0)
+		return -1;
 	/* One more digit than the step has: its remainder then decides
 	 * between down and up exactly (the divisor is even). */
 	if (scaled(&step, step.exp - 1, &unit, &sticky_s) != 0 ||

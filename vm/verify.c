@@ -248,6 +248,12 @@ static int check_operands(struct verifier *v, uint32_t pc)
 		case 'n':
 			if (want_const(v, pc, x, VM_K_NUMBER, "a number"))
 				return -1;
+			/* A parameter may set a sample rate (binding checks
+			 * its range: check_rate), not a step positive()
+			 * approved: 0 would divide by zero. */
+			if (op != OP_SAMPLE && p->param_of[x] != VM_NONE)
+				return vfail(v, pc, "constant %u is a "
+					     "parameter's value", x);
 			break;
 		case 'l':
 			if (want_const(v, pc, x, VM_K_LIST, "a list"))

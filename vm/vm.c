@@ -4,6 +4,7 @@
  * stack depth and slot types, forward jumps) and checks only what depends
  * on the event: its JSON, its types, and the work and memory it costs.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,13 +33,27 @@ void vm_limits_default(struct vm_limits *l)
 	l->lazy = 0;
 }
 
+static int in_range(uint64_t v, uint64_t max)
+{
+	return v >= 1 && v <= max;
+}
+
 struct vm_exec *vm_exec_new(const struct vm_program *p,
 			    const struct vm_limits *lim)
 {
 	struct json_limits jl = { lim->max_depth, lim->max_values,
 				  lim->max_memory };
-	struct vm_exec *ex = scrub_calloc(1, sizeof *ex);
+	struct vm_exec *ex;
 
+	/* Public input (scrub_limits): UINT32_MAX values wrapped the
+	 * node array's size to one byte. */
+	if (!in_range(lim->max_depth, VM_LIMIT_DEPTH) ||
+	    !in_range(lim->max_values, VM_LIMIT_VALUES) ||
+	    !in_range(lim->max_memory, VM_LIMIT_BYTES) ||
+	    !in_range(lim->max_output, VM_LIMIT_BYTES) ||
+	    !in_range(lim->max_steps, VM_LIMIT_STEPS))
+		return NULL;
+	ex = scrub_calloc(1, sizeof *ex);
 	if (ex == NULL)
 		return NULL;
 	ex->p = p;
@@ -52,9 +67,9 @@ struct vm_exec *vm_exec_new(const struct vm_program *p,
 	/* Sets can hold each value about twice (a path's frontier and the
 	 * next one); past that a path is selecting absurdly much. */
 	ex->set_cap = 2 * lim->max_values + 64;
-	ex->set = scrub_malloc(ex->set_cap * sizeof *ex->set);
+	ex->set = scrub_malloc((size_t)ex->set_cap * sizeof *ex->set);
 	ex->cache = scrub_calloc(p->npaths ? p->npaths : 1, sizeof *ex->cache);
-	ex->marks = scrub_malloc(lim->max_values + 2);
+	ex->marks = scrub_malloc((size_t)lim->max_values + 2);
 	ex->md = pcre2_match_data_create(p->max_captures + 1, NULL);
 	ex->mctx = pcre2_match_context_create(NULL);
 	ex->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
@@ -457,6 +472,9 @@ int vm_load_path(struct vm_exec *ex, uint32_t path, uint32_t *first,
 		c->gen = ex->gen;
 		c->crossed = ex->crossed;
 	}
+	/* Callers give back only the scratch space above a cached
+	 * selection, never the selection itself. */
+	assert(c->first + c->count <= ex->set_len);
 	*first = c->first;
 	*count = c->count;
 	return 0;
@@ -493,10 +511,17 @@ static int execute(struct vm_exec *ex)
 	for (;;) {
 		const unsigned char *ops = code + pc + 1;
 		enum vm_opcode op = code[pc];
-		uint32_t next = pc + op_len[op];
+		uint32_t next;
 		int r;
 
 		ex->pc = pc;
+		/* The verifier only admits known opcodes: another is our
+		 * bug, met before it indexes past op_len. */
+		if (code[pc] >= OP__COUNT)
+			return vm_reject(ex, VM_R_INTERNAL, "internal error: "
+					 "bad opcode 0x%02x at pc %u", code[pc],
+					 pc);
+		next = pc + op_len[op];
 		if (vm_charge(ex, 1) != 0)
 			return -1;
 		switch (op) {
@@ -672,9 +697,8 @@ static int execute(struct vm_exec *ex)
 				return -1;
 			break;
 		case OP__COUNT:
-			/* The verifier only admits known opcodes. */
-			return vm_reject(ex, VM_R_OOM, "internal error: bad "
-					 "opcode at pc %u", pc);
+			/* Refused above. */
+			break;
 		}
 		/* A lazy parse may have met bad input on the way: the
 		 * instruction saw too little. Stop here. */
@@ -794,7 +818,12 @@ enum vm_status vm_run(struct vm_exec *ex, const char *event, size_t len,
 		return check_rest(ex, defer);
 	}
 
-	if (execute(ex) != 0 || o->status != VM_EMIT)
+	/* Every failure rejects with its reason; one that did not would
+	 * otherwise emit the event half done. */
+	if (execute(ex) != 0 && o->status == VM_EMIT)
+		vm_reject(ex, VM_R_INTERNAL, "internal error: the instruction "
+			  "at pc %u failed without a reason", ex->pc);
+	if (o->status != VM_EMIT)
 		return check_rest(ex, defer);
 
 	buf_reset(&ex->out);

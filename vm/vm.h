@@ -30,6 +30,14 @@ struct vm_limits {
 /* The defaults: EventBridge's 1000 levels, room for a 1 MB event. */
 void vm_limits_default(struct vm_limits *l);
 
+/* The ranges vm_exec_new accepts, from 1 up to these (the hosts offer the
+ * same): the worker reserves its space at the limits, and larger ones
+ * would not fit its size arithmetic or its step counter. */
+#define VM_LIMIT_DEPTH 100000u
+#define VM_LIMIT_VALUES (1u << 26)
+#define VM_LIMIT_BYTES (1u << 30)	/* max_memory and max_output */
+#define VM_LIMIT_STEPS (UINT64_MAX / 2)
+
 enum vm_status { VM_EMIT, VM_DROP, VM_REJECT };
 
 /* Reject codes: stable identifiers, safe to log. */
@@ -45,6 +53,9 @@ enum vm_status { VM_EMIT, VM_DROP, VM_REJECT };
 #define VM_R_REGEX "regex_failed"
 #define VM_R_NO_KEY "no_key"
 #define VM_R_OOM "out_of_memory"
+/* scrub's own bug (an instruction the verifier should have refused, a
+ * failure without a reason): the event is refused, never emitted. */
+#define VM_R_INTERNAL "internal_error"
 
 struct vm_outcome {
 	enum vm_status status;
@@ -77,6 +88,8 @@ typedef void (*vm_trace_fn)(void *ctx, const struct vm_trace *t);
 
 struct vm_exec;
 
+/* A worker for `p`, or NULL when out of memory or when a limit is out of
+ * its range (VM_LIMIT_*). */
 struct vm_exec *vm_exec_new(const struct vm_program *p,
 			    const struct vm_limits *lim);
 void vm_exec_free(struct vm_exec *ex);

@@ -14,11 +14,31 @@ problem() {
 	fail=1
 }
 
+# Regression (review C): bytecode that does not load was zipped as it
+# was, for the Lambda's init to refuse.
+"$BUILD/scrubc" build tests/lambda/fidelity.scrub -o "$tmp/whole.scrubc"
+head -c 100 "$tmp/whole.scrubc" > "$tmp/cut.scrubc"
+size=$(wc -c < "$tmp/whole.scrubc")
+printf '%s\n' "scrubc: $tmp/cut.scrubc: invalid bytecode: file is 100 bytes" \
+	"but the header says $size (truncated or padded)" |
+	paste -sd ' ' > "$tmp/want.err"
+echo "scripts/package-lambda.sh: $tmp/cut.scrubc does not load: no zip made" \
+	>> "$tmp/want.err"
+if scripts/package-lambda.sh "$BUILD" "$tmp/cut.scrubc" "$tmp/cut.zip" \
+	> /dev/null 2> "$tmp/cut.err"; then
+	problem "packaged bytecode that does not load"
+fi
+cmp -s "$tmp/want.err" "$tmp/cut.err" || {
+	problem "packaging bytecode that does not load said:"
+	diff "$tmp/want.err" "$tmp/cut.err" | head -5
+}
+[ -e "$tmp/cut.zip" ] && problem "a zip was made of bytecode that does not load"
+
 GLIBC_MAX=2.34
 # A sanitizer build links libasan, which no Lambda package should carry.
 if ldd "$BUILD/bootstrap" | grep -q 'libasan'; then
 	echo "  skipped: $BUILD is a sanitizer build"
-	exit 0
+	exit $fail
 fi
 zip=$tmp/scrub-lambda.zip
 scripts/package-lambda.sh "$BUILD" tests/lambda/fidelity.scrub "$zip" \

@@ -3,6 +3,7 @@
 #include <check.h>
 
 #include "../../dsl/ast.h"
+#include "../../vm/bytecode.h"
 #include "helpers.h"
 
 static struct dsl_ctx ctx;
@@ -362,6 +363,56 @@ START_TEST(test_too_many_errors)
 }
 END_TEST
 
+/* Regression (review A11): `scrubc build` wrote values nested deeper
+ * than the loader takes, which then refused the whole program. Each
+ * literal is `open`, then `fill` zeros, then `close`: at the limits it
+ * compiles to a program that loads (compile_text checks), one past them
+ * it is an error at the value. */
+static const struct {
+	unsigned depth, fill;
+	const char *open, *close, *error;
+} literals[] = {
+	{ VM_JSON_MAX_NEST, 0, "[", "]", "" },
+	{ VM_JSON_MAX_NEST + 1, 0, "[", "]", "2:10: this value nests "
+	  "objects and arrays deeper than 1000 levels, the most an event may "
+	  "have" },
+	{ VM_JSON_MAX_NEST / 2, 0, "{\"a\":[", "]}", "" },
+	{ VM_JSON_MAX_NEST / 2 + 1, 0, "{\"a\":[", "]}", "2:10: this value "
+	  "nests objects and arrays deeper than 1000 levels, the most an "
+	  "event may have" },
+	{ 1, VM_JSON_MAX_VALUES - 1, "[", "]", "" },
+	{ 1, VM_JSON_MAX_VALUES, "[", "]", "2:10: this value holds more "
+	  "than 1048576 values, the limit for a literal in a policy" },
+	{ 1, VM_JSON_MAX_VALUES - 2, "{\"a\":[", "]}", "" },
+	{ 1, VM_JSON_MAX_VALUES - 1, "{\"a\":[", "]}", "2:10: this value "
+	  "holds more than 1048576 values, the limit for a literal in a "
+	  "policy" },
+};
+
+START_TEST(test_literal_limits)
+{
+	char first[512] = "";
+	struct buf src;
+	scrub_program *p;
+
+	buf_init(&src, 8u << 20);
+	buf_puts(&src, "policy \"p\"\nset .x = ");
+	for (unsigned i = 0; i < literals[_i].depth; i++)
+		buf_puts(&src, literals[_i].open);
+	for (unsigned i = 0; i < literals[_i].fill; i++)
+		buf_puts(&src, i ? ",0" : "0");
+	for (unsigned i = 0; i < literals[_i].depth; i++)
+		buf_puts(&src, literals[_i].close);
+	buf_putc(&src, '\0');
+	ck_assert(!buf_failed(&src));
+	p = compile_text(src.data, first, sizeof first);
+	ck_assert_str_eq(first, literals[_i].error);
+	ck_assert(literals[_i].error[0] ? p == NULL : p != NULL);
+	scrub_program_free(p);
+	buf_free(&src);
+}
+END_TEST
+
 static Suite *front_suite(void)
 {
 	Suite *s = suite_create("front");
@@ -378,6 +429,8 @@ static Suite *front_suite(void)
 	tcase_add_test(t, test_include_trail);
 	tcase_add_test(t, test_render);
 	tcase_add_test(t, test_too_many_errors);
+	tcase_add_loop_test(t, test_literal_limits, 0,
+			    sizeof literals / sizeof *literals);
 	suite_add_tcase(s, t);
 	return s;
 }

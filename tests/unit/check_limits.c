@@ -28,6 +28,13 @@ static const struct {
 	  "limit_memory", "edits need more than 16 bytes" },
 	{ MEMORY, 16, P("mask .a with \"XXXX\""), "{\"a\":\"0123456789\"}",
 	  "limit_memory", "mask result larger than 16 bytes" },
+	/* Regression (review A10): the b inside a replaced b was replaced
+	 * too, and its child: three times the edit memory. */
+	{ MEMORY, 20, P("replace .**.b with \"0123456789\""),
+	  "{\"b\":{\"b\":{\"b\":1}}}", NULL, NULL },
+	{ MEMORY, 20, P("replace .**.b with \"0123456789\""),
+	  "{\"b\":1,\"c\":{\"b\":2}}", "limit_memory",
+	  "edits need more than 20 bytes" },
 	{ OUTPUT, 10, P(""), "{\"a\":\"0123456\"}", "limit_output",
 	  "output larger than 10 bytes" },
 	{ OUTPUT, 15, P(""), "{\"a\":\"0123456\"}", NULL, NULL },
@@ -115,6 +122,47 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(l.max_memory, 8388608);
 	ck_assert_uint_eq(l.max_output, 4194304);
 	ck_assert_uint_eq(l.max_steps, 10000000);
+}
+END_TEST
+
+/* Regression (review A5): limits are public input. UINT32_MAX values
+ * wrapped the node array's size to one byte (a heap overflow on the
+ * first event); a worker is now refused each limit outside its range.
+ * (The upper ends that reserve gigabytes are left out.) */
+static const struct {
+	enum which limit;
+	uint64_t value;
+	int ok;		/* 0: refused, 1: "{}" emitted, 2: too long */
+} ranges[] = {
+	{ VALUES, UINT32_MAX, 0 }, { VALUES, (1u << 26) + 1, 0 },
+	{ VALUES, 0, 0 }, { VALUES, 1, 1 },
+	{ DEPTH, 0, 0 }, { DEPTH, 100001, 0 }, { DEPTH, 100000, 1 },
+	{ MEMORY, 0, 0 }, { MEMORY, (1u << 30) + 1, 0 }, { MEMORY, 1, 1 },
+	{ OUTPUT, 0, 0 }, { OUTPUT, (1u << 30) + 1, 0 }, { OUTPUT, 1, 2 },
+	{ STEPS, 0, 0 }, { STEPS, UINT64_MAX, 0 }, { STEPS, UINT64_MAX / 2, 1 },
+};
+
+START_TEST(test_limit_ranges)
+{
+	char err[256] = "";
+	scrub_program *p = compile_text(P(""), err, sizeof err);
+	struct scrub_limits lim;
+	struct scrub_result r;
+	scrub_worker *w;
+
+	scrub_limits_default(&lim);
+	set_limit(&lim, ranges[_i].limit, ranges[_i].value);
+	w = scrub_worker_new(p, &lim);
+	ck_assert_int_eq(w != NULL, ranges[_i].ok != 0);
+	if (ranges[_i].ok == 1) {
+		ck_assert_int_eq(scrub_run(w, "{}", 2, &r), SCRUB_EMIT);
+		ck_assert_int_eq((int)r.out_len, 2);
+	} else if (ranges[_i].ok == 2) {
+		ck_assert_int_eq(scrub_run(w, "{}", 2, &r), SCRUB_REJECT);
+		ck_assert_str_eq(r.code, "limit_output");
+	}
+	scrub_worker_free(w);
+	scrub_program_free(p);
 }
 END_TEST
 
@@ -248,6 +296,8 @@ static Suite *limits_suite(void)
 	tcase_add_loop_test(t, test_each_limit, 0,
 			    sizeof cases / sizeof *cases);
 	tcase_add_test(t, test_defaults);
+	tcase_add_loop_test(t, test_limit_ranges, 0,
+			    sizeof ranges / sizeof *ranges);
 	tcase_add_test(t, test_member_scan_charged);
 	tcase_add_test(t, test_wildcard_charged);
 	tcase_add_test(t, test_keep_linear);

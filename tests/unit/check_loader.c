@@ -46,7 +46,7 @@ static const char *asm_load(struct asm_prog *a, char *msg, size_t n)
 	struct vm_error err;
 	struct vm_program *p;
 
-	buf_init(&out, 1u << 20);
+	buf_init(&out, 8u << 20);
 	ck_assert_int_eq(cc_emit_write(&a->e, &out), 0);
 	p = vm_load(out.data, out.len, &err);
 	snprintf(msg, n, "%s", p ? "" : err.msg);
@@ -321,12 +321,61 @@ static uint32_t add_param(struct asm_prog *a, uint32_t value, uint32_t flags,
 	return value;
 }
 
+/* Rename parameter i (add_param names them all "p"). */
+static void name_param(struct asm_prog *a, uint32_t i, const char *name,
+		       size_t len)
+{
+	a->e.params[i].name = cc_string(&a->e, name, len);
+}
+
 static void v_param_shared(struct asm_prog *a)
 {
 	uint32_t k = cc_const_unique(&a->e, VM_K_NUMBER, "1", 1);
 
 	add_param(a, k, 0, 0, 0);
 	add_param(a, k, 0, 0, 0);
+	name_param(a, 1, "q", 1);
+	cc_op(&a->e, OP_HALT);
+}
+
+/* Regression (review A4): a ROUND step bound to 0 after verification
+ * divided by zero; one of 3000 digits overflowed a stack buffer. */
+static void v_param_step(struct asm_prog *a)
+{
+	uint32_t k = cc_const_unique(&a->e, VM_K_NUMBER, "7", 1);
+
+	add_param(a, k, 0, 0, 0);
+	cc_op(&a->e, OP_ROUND, a->path, k, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+/* Regression (review A4): hosts bind parameter NAME from SCRUB_<NAME>:
+ * one named key received the pseudonymization key (SCRUB_KEY), and
+ * could copy it into the event; "key\0x" reached SCRUB_KEY too. */
+static void v_param_reserved(struct asm_prog *a)
+{
+	add_param(a, cc_const_unique(&a->e, VM_K_STRING, "x", 1), 0, 0, 0);
+	name_param(a, 0, "Key_File", 8);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_param_name_nul(struct asm_prog *a)
+{
+	add_param(a, cc_const_unique(&a->e, VM_K_STRING, "x", 1), 0, 0, 0);
+	name_param(a, 0, "key\0x", 5);
+	cc_op(&a->e, OP_HALT);
+}
+
+/* Regression (review A13): set_param bound the last of two equal names;
+ * names differing in case share one SCRUB_<NAME>. */
+static void v_param_duplicate(struct asm_prog *a)
+{
+	add_param(a, cc_const_unique(&a->e, VM_K_NUMBER, "1", 1), 0, 0, 0);
+	add_param(a, cc_const_unique(&a->e, VM_K_NUMBER, "2", 1), 0, 0, 0);
+	add_param(a, cc_const_unique(&a->e, VM_K_NUMBER, "3", 1), 0, 0, 0);
+	name_param(a, 0, "rate", 4);
+	name_param(a, 1, "other", 5);
+	name_param(a, 2, "RATE", 4);
 	cc_op(&a->e, OP_HALT);
 }
 
@@ -378,10 +427,59 @@ static void v_keep_pattern(struct asm_prog *a)
 	cc_op(&a->e, OP_HALT);
 }
 
+/* A JSON constant: `depth` arrays one inside the next, the innermost
+ * holding `fill` more values. */
+static void json_const(struct asm_prog *a, unsigned depth, unsigned fill)
+{
+	struct buf b;
+
+	buf_init(&b, 8u << 20);
+	for (unsigned i = 0; i < depth; i++)
+		buf_putc(&b, '[');
+	for (unsigned i = 0; i < fill; i++)
+		buf_puts(&b, i ? ",0" : "0");
+	for (unsigned i = 0; i < depth; i++)
+		buf_putc(&b, ']');
+	ck_assert(!buf_failed(&b));
+	cc_op(&a->e, OP_SET, a->path, cc_const(&a->e, VM_K_JSON, b.data,
+						b.len));
+	cc_op(&a->e, OP_HALT);
+	buf_free(&b);
+}
+
+/* Regression (review A11): a constant nested past the limit was "not a
+ * JSON array or object"; the compiler now refuses it too. */
+static void v_json_nest_ok(struct asm_prog *a)
+{
+	json_const(a, VM_JSON_MAX_NEST, 0);
+}
+
+static void v_json_nest(struct asm_prog *a)
+{
+	json_const(a, VM_JSON_MAX_NEST + 1, 0);
+}
+
+/* The array and its elements: VM_JSON_MAX_VALUES values, then one more. */
+static void v_json_values_ok(struct asm_prog *a)
+{
+	json_const(a, 1, VM_JSON_MAX_VALUES - 1);
+}
+
+static void v_json_values(struct asm_prog *a)
+{
+	json_const(a, 1, VM_JSON_MAX_VALUES);
+}
+
 static const struct {
 	void (*build)(struct asm_prog *);
 	const char *message;
 } rejects[] = {
+	{ v_json_nest_ok, "" },
+	{ v_json_nest, "CONS section, offset 2133: json constant nests "
+		       "objects and arrays deeper than 1000 levels" },
+	{ v_json_values_ok, "" },
+	{ v_json_values, "CONS section, offset 2097284: json constant holds "
+			 "more than 1048576 values" },
 	{ v_tree_ok, "" },
 	{ v_tree_root_key, "CONS section: pattern tree is malformed" },
 	{ v_tree_count, "CONS section: pattern tree is malformed" },
@@ -421,6 +519,14 @@ static const struct {
 	{ v_matcher_later_list, "CONS section: constant 7: list item 0 is "
 				"not a value" },
 	{ v_param_shared, "PARM: params 0 and 1 share value constant 6" },
+	{ v_param_step, "code, pc 0: constant 6 is a parameter's value" },
+	{ v_param_reserved, "PARM section, offset 229: param 0: 'Key_File' "
+			    "is reserved for scrub's own settings "
+			    "(SCRUB_KEY_FILE)" },
+	{ v_param_name_nul, "PARM section, offset 226: param 0: a name is "
+			    "letters, digits and '_' only" },
+	{ v_param_duplicate, "PARM section, offset 312: params 0 and 2: names "
+			     "'rate' and 'RATE' are the same ignoring case" },
 	{ v_param_key, "PARM: param 0's value (constant 4) is also a path "
 		       "key" },
 	{ v_param_reason, "code, pc 0: constant 6 is a parameter's value" },
@@ -441,6 +547,79 @@ START_TEST(test_verifier_rejects)
 	asm_begin(&a);
 	rejects[_i].build(&a);
 	ck_assert_str_eq(asm_load(&a, msg, sizeof msg), rejects[_i].message);
+}
+END_TEST
+
+/* ---- crafted programs that load ------------------------------------------ */
+
+/* Finish, load and run one event: "emit: JSON", "drop: REASON" or
+ * "reject: CODE: MESSAGE". */
+static const char *asm_run(struct asm_prog *a, const char *event, char *out,
+			   size_t n)
+{
+	struct buf code;
+	struct vm_error err;
+	struct vm_program *p;
+	struct vm_limits lim;
+	struct vm_exec *ex;
+	struct vm_outcome o;
+
+	buf_init(&code, 1u << 20);
+	ck_assert_int_eq(cc_emit_write(&a->e, &code), 0);
+	p = vm_load(code.data, code.len, &err);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	vm_limits_default(&lim);
+	ex = vm_exec_new(p, &lim);
+	ck_assert_ptr_nonnull(ex);
+	switch (vm_run(ex, event, strlen(event), &o)) {
+	case VM_EMIT:
+		snprintf(out, n, "emit: %.*s", (int)o.out_len, o.out);
+		break;
+	case VM_DROP:
+		snprintf(out, n, "drop: %s", o.reason);
+		break;
+	case VM_REJECT:
+		snprintf(out, n, "reject: %s: %s", o.code, o.message);
+		break;
+	}
+	vm_exec_free(ex);
+	vm_program_free(p);
+	buf_free(&code);
+	cc_emit_free(&a->e);
+	return out;
+}
+
+/* Regression (review A2): a step the compiler never writes, with 100
+ * zeros after the point, overflowed an 80-byte buffer printing 0. */
+static void r_round_tiny_step(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_ROUND, a->path,
+	      cc_const(&a->e, VM_K_NUMBER, "1e-100", 6), 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+#define Z10 "0000000000"
+
+static const struct {
+	void (*build)(struct asm_prog *);
+	const char *event, *expect;
+} crafted[] = {
+	{ r_round_tiny_step, "{\"k\":0}",
+	  "emit: {\"k\":0." Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10 "}" },
+	{ r_round_tiny_step, "{\"k\":-0.5}",
+	  "reject: type_mismatch: round: the value at .k is too large to "
+	  "round exactly" },
+};
+
+START_TEST(test_crafted_runs)
+{
+	struct asm_prog a;
+	char out[512];
+
+	asm_begin(&a);
+	crafted[_i].build(&a);
+	ck_assert_str_eq(asm_run(&a, crafted[_i].event, out, sizeof out),
+			 crafted[_i].expect);
 }
 END_TEST
 
@@ -697,6 +876,8 @@ static Suite *loader_suite(void)
 
 	tcase_set_timeout(t, 300);
 	tcase_add_test(t, test_minimal_program_loads);
+	tcase_add_loop_test(t, test_crafted_runs, 0,
+			    sizeof crafted / sizeof *crafted);
 	tcase_add_loop_test(t, test_verifier_rejects, 0,
 			    sizeof rejects / sizeof *rejects);
 	tcase_add_test(t, test_header);

@@ -113,6 +113,24 @@ static const struct {
 	  "emit: {\"a\":-0.05}" },
 	{ P("round .a to 25"), "{\"a\":37.5}",
 	  "emit: {\"a\":50}" },
+	/* Regression (review A2): exponents are clamped at 10^6, exactly
+	 * (the digits all lie below the step, or the value is too large);
+	 * a zero with a huge exponent is 0 at once. Before: signed overflow
+	 * adding the exponent, and a loop as long as the exponent. */
+	{ P("round .a to 1"), "{\"a\":\"0e99999999999999999999\"}",
+	  "emit: {\"a\":\"0\"}" },
+	{ P("round .a to 1"), "{\"a\":0.00e-9223372036854775808}",
+	  "emit: {\"a\":0}" },
+	{ P("round .a to 1"), "{\"a\":0e999999999}",
+	  "emit: {\"a\":0}" },
+	{ P("round .a to 1"), "{\"a\":1.55e-9223372036854775808}",
+	  "emit: {\"a\":0}" },
+	{ P("round .a to 1"), "{\"a\":1.55e9223372036854775807}",
+	  "reject: type_mismatch" },
+	{ P("bucket .a by 10"), "{\"a\":-1e-99999999999}",
+	  "emit: {\"a\":\"[-10,0)\"}" },
+	{ P("bucket .a by 10"), "{\"a\":0e99999999999}",
+	  "emit: {\"a\":\"[0,10)\"}" },
 	/* BUCKET: [lo,hi) of the step, lo rounded toward minus infinity */
 	{ P("bucket .a by 10"), "{\"a\":37}",
 	  "emit: {\"a\":\"[30,40)\"}" },
