@@ -481,25 +481,8 @@ int vm_op_keep(struct vm_exec *ex, const unsigned char *ops)
 
 /* ---- string transforms --------------------------------------------------- */
 
-/* The policy statement an operator comes from, for reject messages: the
- * author wrote `shift`, not SHIFT_DATE. */
-static const char *statement_word(enum vm_opcode op)
-{
-	switch (op) {
-	case OP_MASK:		return "mask";
-	case OP_PSEUDONYMIZE:	return "pseudonymize";
-	case OP_REPLACE_RE:	return "replace";
-	case OP_TRUNCATE_IP:	return "truncate";
-	case OP_TRUNCATE:	return "truncate";
-	case OP_REDACT:		return "redact";
-	case OP_ROUND:		return "round";
-	case OP_BUCKET:		return "bucket";
-	case OP_SHIFT_DATE:	return "shift";
-	case OP_TOKENIZE:	return "tokenize";
-	default:		return vm_opinfo[op].name;
-	}
-}
-
+/* Reject messages name an operator by the policy statement it comes
+ * from (its word): the author wrote `shift`, not SHIFT_DATE. */
 static int wrong_type(struct vm_exec *ex, enum vm_opcode op,
 		      const struct vm_path *path, json_ref r, uint32_t mode,
 		      const char *why)
@@ -520,7 +503,7 @@ static int wrong_type(struct vm_exec *ex, enum vm_opcode op,
 		return 0;
 	default:
 		return vm_reject(ex, VM_R_TYPE, "%s: the value at %s %s",
-				 statement_word(op), vm_path_name(ex, path),
+				 vm_opinfo[op].word, vm_path_name(ex, path),
 				 why);
 	}
 }
@@ -610,7 +593,7 @@ int vm_each_value(struct vm_exec *ex, enum vm_opcode op,
 		}
 		if (buf_failed(&ex->tmp))
 			return vm_reject(ex, VM_R_MEMORY, "%s result larger "
-					 "than %u bytes", statement_word(op),
+					 "than %u bytes", vm_opinfo[op].word,
 					 ex->lim.max_memory);
 		/* An empty result may have no buffer at all: memcmp must
 		 * not see NULL (regression: UB on masking ""). */

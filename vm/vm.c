@@ -14,14 +14,6 @@
 #include "detect.h"
 #include "exec.h"
 
-/* Instruction lengths, from the one opcode list. */
-static const uint8_t op_len[OP__COUNT] = {
-#define VM_OPLEN(name, operands, pops, pushes, doc) \
-	[OP_##name] = 1 + 4 * (sizeof(operands) - 1),
-	VM_OPCODES(VM_OPLEN)
-#undef VM_OPLEN
-};
-
 void vm_limits_default(struct vm_limits *l)
 {
 	l->max_depth = 1000;
@@ -493,7 +485,7 @@ static int execute(struct vm_exec *ex)
 	for (;;) {
 		const unsigned char *ops = code + pc + 1;
 		enum vm_opcode op = code[pc];
-		uint32_t next = pc + op_len[op];
+		uint32_t next = pc + vm_instr_len(op);
 		int r;
 
 		ex->pc = pc;
