@@ -276,7 +276,7 @@ static int explain(const char *policy, const char *event, char **params,
 	buf_init(&text, 64u << 20);
 	p = sc_load_policy(policy, params, nparams, &diags, &status);
 	sc_put(stderr, &diags);
-	if (p == NULL || sc_read_file(event, &text) != 0)
+	if (p == NULL || sc_read_file(event, VM_FILE_DASH, &text) != 0)
 		goto out;
 	vm_limits_default(&lim);
 	ex = vm_exec_new(p, &lim);

@@ -13,6 +13,7 @@
 
 #include "../../vm/alloc.h"
 #include "../../vm/buf.h"
+#include "../../vm/file.h"
 #include "../../vm/json.h"
 #include "../../vm/testkey.h"
 #include "cli.h"
@@ -165,9 +166,7 @@ static void print_diag(void *ctx, const char *text)
 static int load_key(const char *key_file, struct buf *key)
 {
 	const char *env = getenv("SCRUB_KEY");
-	char chunk[4096];
-	ssize_t n;
-	int fd;
+	int rc;
 
 	if (key_file != NULL && env != NULL) {
 		cli_error("both SCRUB_KEY and --key-file give a key: use one "
@@ -179,18 +178,12 @@ static int load_key(const char *key_file, struct buf *key)
 			return 0;
 		buf_puts(key, env);
 	} else {
-		fd = open(key_file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			cli_error("cannot open key file '%s': %s", key_file,
-				  strerror(errno));
-			return -1;
-		}
-		while ((n = read(fd, chunk, sizeof chunk)) > 0)
-			buf_put(key, chunk, (size_t)n);
-		close(fd);
-		if (n < 0 || buf_failed(key)) {
-			cli_error("cannot read key file '%s': %s", key_file,
-				  n < 0 ? strerror(errno) : "too large");
+		rc = vm_file_read(key_file, 0, key);
+		if (rc != 0) {
+			cli_error("cannot %s key file '%s': %s",
+				  vm_file_verb(rc), key_file,
+				  buf_failed(key) ? "too large"
+				  : strerror(errno));
 			return -1;
 		}
 		if (key->len && key->data[key->len - 1] == '\n')

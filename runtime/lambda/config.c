@@ -20,15 +20,14 @@
  * than running with a default nobody chose.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
+#include "../../vm/file.h"
 #include "../../vm/testkey.h"
 #include "lambda.h"
 
@@ -123,32 +122,6 @@ static int read_settings(struct lam_config *cfg, struct lam_log *lg,
 	return read_limits(&cfg->limits, e);
 }
 
-/* The whole of a file into `b` (limited by the buffer). */
-static int slurp(const char *path, struct buf *b)
-{
-	char chunk[65536];
-	ssize_t n;
-	int saved = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		buf_put(b, chunk, (size_t)n);
-	}
-	if (n < 0)
-		saved = errno;
-	else if (buf_failed(b))
-		saved = b->err == BUF_LIMIT ? EFBIG : ENOMEM;
-	close(fd);
-	errno = saved;
-	return saved ? -1 : 0;
-}
-
 static scrub_program *load_policy(const char *path, struct lam_log *lg,
 				  struct lam_init_error *e)
 {
@@ -157,7 +130,7 @@ static scrub_program *load_policy(const char *path, struct lam_log *lg,
 	char err[512];
 
 	buf_init(&code, POLICY_FILE_LIMIT);
-	if (slurp(path, &code) != 0) {
+	if (vm_file_read(path, 0, &code) != 0) {
 		fail(e, "Scrub.PolicyError", "cannot read the policy '%s': %s",
 		     path, strerror(errno));
 	} else if (code.len < 4 || memcmp(code.data, "SCRB", 4) != 0) {
@@ -189,7 +162,7 @@ static int load_key(scrub_program *p, struct lam_init_error *e)
 	buf_init(&key, KEY_FILE_LIMIT);
 	if (env) {
 		buf_puts(&key, env);
-	} else if (file && slurp(file, &key) != 0) {
+	} else if (file && vm_file_read(file, 0, &key) != 0) {
 		rc = fail(e, "Scrub.KeyError", "cannot read the key file "
 			  "'%s': %s", file, strerror(errno));
 	} else if (file) {
