@@ -1,11 +1,14 @@
 /* check_io.c - what every command's input and output stands on: the
- * whole-file reader and the synced writer of vm/file.h. */
+ * whole-file reader and the synced writer of vm/file.h, and the hosts'
+ * key loader of vm/key.h. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "../../vm/file.h"
+#include "../../vm/key.h"
+#include "../../vm/testkey.h"
 #include "helpers.h"
 
 /* A scratch file holding `text`; its name goes to `path`. */
@@ -95,6 +98,62 @@ START_TEST(test_write_synced)
 }
 END_TEST
 
+/* vm_key_load: a key file's bytes lose one line end, the variable's
+ * none. `file` is written to a scratch file first; NULL: no file. */
+static const struct {
+	const char *file, *env;
+	size_t limit;
+	enum vm_key_status st;
+	const char *key;
+} keys[] = {
+	{ NULL, NULL, 64, VM_KEY_NONE, "" },
+	{ NULL, "k\n", 64, VM_KEY_OK, "k\n" },
+	{ "k\n", NULL, 64, VM_KEY_OK, "k" },
+	{ "k\r\n", NULL, 64, VM_KEY_OK, "k" },
+	{ "k\n\n", NULL, 64, VM_KEY_OK, "k\n" },
+	{ "k", NULL, 64, VM_KEY_OK, "k" },
+	{ "k", "k", 64, VM_KEY_BOTH, "" },
+	{ "\n", NULL, 64, VM_KEY_EMPTY, "" },
+	{ NULL, "", 64, VM_KEY_EMPTY, "" },
+	{ VM_TEST_KEY "\n", NULL, 64, VM_KEY_TEST, VM_TEST_KEY },
+	{ NULL, VM_TEST_KEY, 64, VM_KEY_TEST, VM_TEST_KEY },
+	{ "key", NULL, 2, VM_KEY_READ, NULL },
+};
+
+START_TEST(test_key)
+{
+	char path[64];
+	struct buf b;
+
+	if (keys[_i].file)
+		scratch(path, sizeof path, keys[_i].file);
+	buf_init(&b, keys[_i].limit);
+	ck_assert_int_eq(vm_key_load(keys[_i].file ? path : NULL,
+				     keys[_i].env, &b), keys[_i].st);
+	if (keys[_i].key) {
+		ck_assert_uint_eq(b.len, strlen(keys[_i].key));
+		ck_assert_mem_eq(b.data ? b.data : "", keys[_i].key, b.len);
+	} else {
+		ck_assert_int_eq(errno, EFBIG);
+	}
+	buf_free(&b);
+	if (keys[_i].file)
+		unlink(path);
+}
+END_TEST
+
+START_TEST(test_key_missing)
+{
+	struct buf b;
+
+	buf_init(&b, 64);
+	ck_assert_int_eq(vm_key_load("/nonexistent/key", NULL, &b),
+			 VM_KEY_OPEN);
+	ck_assert_int_eq(errno, ENOENT);
+	buf_free(&b);
+}
+END_TEST
+
 static Suite *io_suite(void)
 {
 	Suite *s = suite_create("io");
@@ -103,6 +162,8 @@ static Suite *io_suite(void)
 	tcase_add_loop_test(t, test_read, 0, sizeof reads / sizeof *reads);
 	tcase_add_test(t, test_write_synced_full);
 	tcase_add_test(t, test_write_synced);
+	tcase_add_loop_test(t, test_key, 0, sizeof keys / sizeof *keys);
+	tcase_add_test(t, test_key_missing);
 	suite_add_tcase(s, t);
 	return s;
 }
