@@ -621,6 +621,13 @@ scan_number(const unsigned char *p, const unsigned char *end)
 	return p;
 }
 
+int json_is_number(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	return len > 0 && scan_number(p, p + len) == p + len;
+}
+
 /* The token at p that is neither a string nor a container: a literal or
  * a number. Returns the byte after it with *type set, or NULL with the
  * error set. */

@@ -264,4 +264,9 @@ size_t json_unescape(const char *s, size_t len, char *out);
 /* Check that `len` bytes are valid UTF-8 (RFC 3629). */
 int json_utf8_valid(const char *s, size_t len);
 
+/* Are the `len` bytes exactly one JSON number (RFC 8259 section 6, no
+ * whitespace)? The parser's own test, for numbers written as strings
+ * and for bytecode constants. */
+int json_is_number(const char *s, size_t len);
+
 #endif

@@ -21,37 +21,6 @@ static int is_digit(unsigned char c)
 
 /* ---- numbers ------------------------------------------------------------ */
 
-/* Strict JSON number syntax (RFC 8259), for numbers written as strings. */
-static int json_number_text(const char *s, size_t len)
-{
-	size_t i = 0, d;
-
-	if (i < len && s[i] == '-')
-		i++;
-	if (i < len && s[i] == '0')
-		i++;
-	else if (i < len && s[i] >= '1' && s[i] <= '9')
-		while (i < len && is_digit((unsigned char)s[i]))
-			i++;
-	else
-		return 0;
-	if (i < len && s[i] == '.') {
-		for (d = ++i; i < len && is_digit((unsigned char)s[i]); i++)
-			;
-		if (i == d)
-			return 0;
-	}
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		if (++i < len && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (d = i; i < len && is_digit((unsigned char)s[i]); i++)
-			;
-		if (i == d)
-			return 0;
-	}
-	return i == len;
-}
-
 /* A decimal number: the value of `digits` (no sign, no point) times
  * 10^exp, negative or not. */
 struct decimal {
@@ -154,7 +123,7 @@ static int do_round(struct vm_exec *ex, const unsigned char *ops,
 	struct decimal x, step;
 	u128 v, unit, q, r;
 
-	if (!json_number_text(s, len))
+	if (!json_is_number(s, len))
 		return vm_mismatch(ex, "is not a number") + 1;
 	if (len >= MAX_NUMBER)
 		return vm_mismatch(ex, "is too long a number to round");

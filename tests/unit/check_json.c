@@ -351,6 +351,26 @@ START_TEST(test_escaped_lookup)
 }
 END_TEST
 
+/* json_is_number: one number, exactly, as the parser reads one. */
+static const struct {
+	const char *text;
+	int is;
+} numbers[] = {
+	{ "0", 1 }, { "-0", 1 }, { "12", 1 }, { "-1.5e+3", 1 },
+	{ "1E9", 1 }, { "0.0e-0", 1 },
+	{ "", 0 }, { "-", 0 }, { "01", 0 }, { "1.", 0 }, { ".5", 0 },
+	{ "1e", 0 }, { "1e+", 0 }, { "+1", 0 }, { " 1", 0 }, { "1 ", 0 },
+	{ "0x1", 0 }, { "NaN", 0 }, { "1,", 0 },
+};
+
+START_TEST(test_is_number)
+{
+	ck_assert_int_eq(json_is_number(numbers[_i].text,
+					strlen(numbers[_i].text)),
+			 numbers[_i].is);
+}
+END_TEST
+
 START_TEST(test_encode)
 {
 	struct buf b;
@@ -553,6 +573,8 @@ static Suite *json_suite(void)
 	tcase_add_test(t, test_edits);
 	tcase_add_test(t, test_escaped_lookup);
 	tcase_add_test(t, test_lazy);
+	tcase_add_loop_test(t, test_is_number, 0,
+			    sizeof numbers / sizeof *numbers);
 	tcase_add_test(t, test_encode);
 	tcase_add_test(t, test_encode_every_byte);
 	tcase_add_test(t, test_string_every_byte);
