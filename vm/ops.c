@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "exec.h"
 
 #define OPERAND(ops, i) vm_u32((ops) + 4 * (i))
@@ -635,11 +636,6 @@ static int maskable(unsigned char c)
 	       ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-static int is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* `as "***-**-####"`: the template, its #s filled with the value's last
  * characters when those are all digits, masked otherwise. */
 static void mask_template(struct vm_exec *ex, const char *tpl, size_t tlen,
@@ -656,7 +652,7 @@ static void mask_template(struct vm_exec *ex, const char *tpl, size_t tlen,
 		at--;
 		if (((unsigned char)s[at] & 0xC0) != 0x80) {
 			have++;
-			digits &= is_digit((unsigned char)s[at]);
+			digits &= vm_is_digit((unsigned char)s[at]);
 		}
 	}
 	digits &= have == want;
@@ -825,7 +821,7 @@ int vm_parse_ip(const char *s, size_t len, unsigned char addr[16])
 	if (memchr(text, ':', len) != NULL)
 		return inet_pton(AF_INET6, text, addr) == 1 ? 16 : 0;
 	for (size_t i = 0; i <= len; i++) {
-		if (i < len && is_digit((unsigned char)text[i])) {
+		if (i < len && vm_is_digit((unsigned char)text[i])) {
 			v = v * 10 + (unsigned)(text[i] - '0');
 			if (++digits > 3 || v > 255)
 				return 0;

@@ -10,14 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "exec.h"
 
 #define OPERAND(ops, i) vm_u32((ops) + 4 * (i))
-
-static int is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
 
 /* ---- numbers ------------------------------------------------------------ */
 
@@ -212,7 +208,7 @@ static int digits_at(const char *s, size_t len, size_t at, size_t n)
 	if (at + n > len)
 		return 0;
 	for (size_t i = at; i < at + n; i++)
-		if (!is_digit((unsigned char)s[i]))
+		if (!vm_is_digit((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
@@ -237,7 +233,7 @@ static int valid_time(const char *s, size_t len)
 		if (i < len && s[i] == '.') {
 			size_t f = ++i;
 
-			while (i < len && is_digit((unsigned char)s[i]))
+			while (i < len && vm_is_digit((unsigned char)s[i]))
 				i++;
 			if (i == f)
 				return 0;
