@@ -261,6 +261,16 @@ void json_encode_string(struct buf *out, const char *utf8, size_t len);
  * which needs room for `len` bytes; returns the decoded length. */
 size_t json_unescape(const char *s, size_t len, char *out);
 
+/* The \u escape at s (s[0..1] is "\\u"), within the `avail` bytes at s:
+ * returns its length, 6, or 12 for a surrogate pair (its code point then
+ * above 0xFFFF), with the code point in *cp; a surrogate in *cp stands
+ * alone, which JSON text may not have. 0: no four hex digits follow. */
+size_t json_u_escape(const char *s, size_t avail, uint32_t *cp);
+
+/* Code point `cp` (up to 0x10FFFF, no surrogate) as UTF-8 into `out`,
+ * which has room for 4 bytes; returns the bytes written. */
+size_t json_put_utf8(char *out, uint32_t cp);
+
 /* Check that `len` bytes are valid UTF-8 (RFC 3629). */
 int json_utf8_valid(const char *s, size_t len);
 

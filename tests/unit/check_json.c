@@ -371,6 +371,57 @@ START_TEST(test_is_number)
 }
 END_TEST
 
+/* json_u_escape: the length taken and the code point, within `avail`. */
+static const struct {
+	const char *text;
+	size_t avail, len;
+	uint32_t cp;
+} uescapes[] = {
+	{ "\\u00e9", 6, 6, 0xe9 },
+	{ "\\u00E9x", 7, 6, 0xe9 },
+	{ "\\ud83d\\ude42", 12, 12, 0x1f642 },
+	/* The pair cut short, or a second half that is not low: alone. */
+	{ "\\ud83d\\ude42", 11, 6, 0xd83d },
+	{ "\\ud83d\\u0041", 12, 6, 0xd83d },
+	{ "\\udc00", 6, 6, 0xdc00 },
+	{ "\\u00e", 5, 0, 0 },
+	{ "\\u00eg", 6, 0, 0 },
+};
+
+START_TEST(test_u_escape)
+{
+	uint32_t cp = 0;
+
+	ck_assert_uint_eq(json_u_escape(uescapes[_i].text,
+					uescapes[_i].avail, &cp),
+			  uescapes[_i].len);
+	ck_assert_uint_eq(cp, uescapes[_i].cp);
+}
+END_TEST
+
+/* json_put_utf8 at each length's edges. */
+START_TEST(test_put_utf8)
+{
+	static const struct {
+		uint32_t cp;
+		const char *utf8;
+	} t[] = {
+		{ 0x41, "A" }, { 0x7f, "\x7f" }, { 0x80, "\xc2\x80" },
+		{ 0x7ff, "\xdf\xbf" }, { 0x800, "\xe0\xa0\x80" },
+		{ 0xffff, "\xef\xbf\xbf" }, { 0x10000, "\xf0\x90\x80\x80" },
+		{ 0x10ffff, "\xf4\x8f\xbf\xbf" },
+	};
+	char out[4];
+
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		size_t n = json_put_utf8(out, t[i].cp);
+
+		ck_assert_uint_eq(n, strlen(t[i].utf8));
+		ck_assert_mem_eq(out, t[i].utf8, n);
+	}
+}
+END_TEST
+
 START_TEST(test_encode)
 {
 	struct buf b;
@@ -575,6 +626,9 @@ static Suite *json_suite(void)
 	tcase_add_test(t, test_lazy);
 	tcase_add_loop_test(t, test_is_number, 0,
 			    sizeof numbers / sizeof *numbers);
+	tcase_add_loop_test(t, test_u_escape, 0,
+			    sizeof uescapes / sizeof *uescapes);
+	tcase_add_test(t, test_put_utf8);
 	tcase_add_test(t, test_encode);
 	tcase_add_test(t, test_encode_every_byte);
 	tcase_add_test(t, test_string_every_byte);
