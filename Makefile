@@ -192,7 +192,7 @@ fuzz-build: all $(FUZZ_BIN)
 fuzz-ci:
 	$(MAKE) FUZZ_SECONDS=$(FUZZ_CI_SECONDS) fuzz
 
-# ---- install ------------------------------------------------------------------
+# ---- install -----------------------------------------------------------------
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \

@@ -69,7 +69,8 @@ static uint32_t add_blob(struct cc_emit *e, struct cc_blob **tab,
 		for (uint32_t i = 0; i < *n; i++)
 			if ((*tab)[i].kind == kind && !(*tab)[i].unique &&
 			    (*tab)[i].len == len &&
-			    (len == 0 || memcmp((*tab)[i].data, data, len) == 0))
+			    (len == 0 ||
+			     memcmp((*tab)[i].data, data, len) == 0))
 				return i;
 	if (len > UINT32_MAX / 4 ||
 	    grow(e, (void **)tab, cap, *n, sizeof **tab) != 0) {

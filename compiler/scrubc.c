@@ -27,7 +27,8 @@
 	"                            (default), or JSON or SARIF 2.1.0 on\n" \
 	"                            standard output\n" \
 	"  --schema FILE   check paths against a JSON Schema or an\n" \
-	"                  EventBridge schema-registry document (repeatable)\n" \
+	"                  EventBridge schema-registry document " \
+	"(repeatable)\n" \
 	"  -Werror         warnings fail the run\n" \
 	"  -Wno-CODE       do not report warning CODE (e.g. -Wno-undone)\n"
 

@@ -60,8 +60,8 @@ int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i)
 	return 0;
 bad:
 	if (format != NULL && strcmp(a, "--format") == 0)
-		fprintf(stderr, "scrubc: bad option '%s %s' (--format=text|json|"
-			"sarif, --schema FILE)\n", a, format);
+		fprintf(stderr, "scrubc: bad option '%s %s' (--format="
+			"text|json|sarif, --schema FILE)\n", a, format);
 	else
 		fprintf(stderr, "scrubc: bad option '%s' (--format=text|json|"
 			"sarif, --schema FILE)\n", a);
@@ -156,7 +156,7 @@ static void filter(const struct sc_diagopts *o, struct dsl_ctx *c)
 
 struct sc_report {
 	struct sc_diagopts o;
-	struct buf out;		/* JSON: the diagnostics; SARIF: results */
+	struct buf out;		/* JSON: diagnostics; SARIF: results */
 	size_t count;		/* entries in `out` */
 	const char *codes[256];	/* SARIF rules, in order of first use */
 	int levels[256];

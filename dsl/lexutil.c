@@ -317,7 +317,7 @@ struct dsl_path *dsl_lex_path(struct dsl_parser *ps, const char *text,
 
 			s->kind = deep ? SEG_DEEP : SEG_MEMBERS;
 			j += deep ? 2 : 1;
-		} else if (text[j] == '"' || (text[i] == '[' && text[j] == '"')) {
+		} else if (text[j] == '"') {
 			size_t q = j + 1;
 			struct dsl_str name;
 

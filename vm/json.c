@@ -1621,7 +1621,8 @@ static int clone_children(struct json_doc *d, json_ref src, json_ref dst)
 
 int json_set_copy(struct json_doc *d, json_ref r, json_ref from)
 {
-	const uint8_t keyflags = JN_KEY_ARENA | JN_KEY_ESCAPED | JN_KEY_NONCANON;
+	const uint8_t keyflags = JN_KEY_ARENA | JN_KEY_ESCAPED |
+				 JN_KEY_NONCANON;
 	json_ref top;
 
 	if (json_complete_all(d) != 0)

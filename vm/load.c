@@ -728,7 +728,8 @@ static int read_sections(struct vm_program *p, struct vm_error *err)
 	for (uint32_t i = 0; i < p->nconsts; i++)
 		if (check_const_refs(p, i, err) != 0)
 			return -1;
-	if (check_matchers(p, err) != 0 || check_param_values(p, name, err) != 0)
+	if (check_matchers(p, err) != 0 ||
+	    check_param_values(p, name, err) != 0)
 		return -1;
 	if (name >= p->nconsts || p->consts[name].kind != VM_K_STRING) {
 		snprintf(err->msg, sizeof err->msg, "META: policy name is "

@@ -33,7 +33,7 @@
 /* What the verifier must know of an opcode beyond its operands and stack
  * slots. */
 enum vm_opflag {
-	VM_OPF_END = 1,		/* never goes on to the next instruction */
+	VM_OPF_END = 1,		/* never goes on to the next one */
 	VM_OPF_EMPTY = 2,	/* runs with an empty stack: actions, ends */
 	VM_OPF_KEEPB = 4,	/* a jump that keeps its boolean when taken */
 	VM_OPF_KEYED = 8,	/* hashes with the key (REDACT: see u1) */
@@ -166,7 +166,7 @@ enum vm_else { VM_ELSE_REJECT = 0, VM_ELSE_NULL = 1, VM_ELSE_DELETE = 2 };
 enum vm_redact {
 	VM_REDACT_TEXT = 0,	/* the string S */
 	VM_REDACT_LABEL,	/* <DETECTOR> */
-	VM_REDACT_MASK,		/* masked, keeping first u2 and last u3 */
+	VM_REDACT_MASK,		/* masked, keeping first u2, last u3 */
 	VM_REDACT_PSEUDONYM,	/* u2 hex digits of the keyed HMAC */
 	VM_REDACT_FAKE,		/* a safe fake of the same shape */
 	VM_REDACT__KINDS,

@@ -90,11 +90,12 @@ static const struct brand {
 	{ 4, 4, 1, L(13) | L(16) | L(19) },		/* Visa */
 	{ 51, 55, 2, L(16) },				/* Mastercard */
 	{ 2221, 2720, 4, L(16) },			/* Mastercard */
-	{ 34, 34, 2, L(15) },				/* American Express */
-	{ 37, 37, 2, L(15) },				/* American Express */
+	{ 34, 34, 2, L(15) },				/* Amex */
+	{ 37, 37, 2, L(15) },				/* Amex */
 	{ 6011, 6011, 4, L16_19 },			/* Discover */
 	{ 644, 649, 3, L16_19 },			/* Discover */
-	{ 65, 65, 2, L16_19 },				/* Discover, RuPay */
+	/* Discover, and RuPay too. */
+	{ 65, 65, 2, L16_19 },
 	{ 62, 62, 2, L16_19 },				/* UnionPay */
 	{ 3528, 3589, 4, L16_19 },			/* JCB */
 	{ 36, 36, 2, L14_19 },				/* Diners Club */

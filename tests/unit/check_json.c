@@ -294,13 +294,15 @@ START_TEST(test_edits)
 
 	ck_assert_int_eq(json_set_string(&doc, b, "new \"q\"", 7), 0);
 	ck_assert_str_eq(printed(out, sizeof out),
-			 "{\"a\":{\"x\":1,\"y\":[1,2]},\"b\":\"new \\\"q\\\"\"}");
+			 "{\"a\":{\"x\":1,\"y\":[1,2]},"
+			 "\"b\":\"new \\\"q\\\"\"}");
 
 	json_remove(&doc, json_element(&doc, y, 0));
 	n = json_append_member(&doc, a, "new key", 7);
 	ck_assert_int_eq(json_set_json(&doc, n, "{\"z\":[true]}", 12), 0);
 	ck_assert_str_eq(printed(out, sizeof out),
-			 "{\"a\":{\"x\":1,\"y\":[2],\"new key\":{\"z\":[true]}},"
+			 "{\"a\":{\"x\":1,\"y\":[2],"
+			 "\"new key\":{\"z\":[true]}},"
 			 "\"b\":\"new \\\"q\\\"\"}");
 
 	ck_assert_int_eq(json_rename(&doc, b, "c", 1), 0);
@@ -526,8 +528,8 @@ END_TEST
 
 static size_t b64decode(const char *s, size_t n, unsigned char *out)
 {
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
-				"vwxyz0123456789+/";
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned v = 0;
 	int bits = 0;
 	size_t o = 0;
