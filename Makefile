@@ -131,12 +131,16 @@ $(BUILD)/tests/check_replay: $(BUILD)/tests/unit/check_replay.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDOPT) -o $@ $^ $(LIBS) $(CLI_LIBS) $(CHECK_LIBS)
 
+# Objects before the library, whatever order the prerequisites come in:
+# the linker takes from an archive only what the objects before it need.
+LINK_ORDER = $(filter-out %.a,$^) $(filter %.a,$^)
+
 # The fuzz targets: libFuzzer binaries (FUZZ=1 builds), and replay
 # drivers that run saved inputs with any compiler (the regression inputs
 # run in every test build).
 $(BUILD)/fuzz/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libscrub.a
 	@mkdir -p $(dir $@)
-	$(CC) -fsanitize=fuzzer $(LDOPT) -o $@ $^ $(LIBS)
+	$(CC) -fsanitize=fuzzer $(LDOPT) -o $@ $(LINK_ORDER) $(LIBS)
 
 # The line reader lives with the command line, and reads gzip.
 $(BUILD)/fuzz/fuzz-ndjson $(BUILD)/fuzz/replay-ndjson: \
@@ -146,7 +150,7 @@ $(BUILD)/fuzz/fuzz-ndjson $(BUILD)/fuzz/replay-ndjson: LIBS += -lz
 $(BUILD)/fuzz/replay-%: $(BUILD)/tests/fuzz/fuzz_%.o \
 		$(BUILD)/tests/fuzz/replay.o $(BUILD)/libscrub.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
+	$(CC) $(LDOPT) -o $@ $(LINK_ORDER) $(LIBS)
 
 # ---- tests ------------------------------------------------------------------
 
@@ -197,7 +201,7 @@ endif
 fuzz-ci:
 	$(MAKE) FUZZ_SECONDS=$(FUZZ_CI_SECONDS) fuzz
 
-# ---- install ------------------------------------------------------------------
+# ---- install -----------------------------------------------------------------
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \

@@ -57,8 +57,8 @@ struct cc_rule_name {
 struct cc {
 	struct dsl_ctx *ctx;
 	struct dsl_arena arena;
-	struct dsl_list files;		/* of struct dsl_file, main first */
-	struct dsl_list stmts;		/* every statement, includes spliced */
+	struct dsl_list files;	/* of struct dsl_file, main first */
+	struct dsl_list stmts;	/* every statement, includes spliced */
 	const struct dsl_stmt *policy;
 	struct cc_param *params;
 	size_t nparams;

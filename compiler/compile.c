@@ -156,8 +156,9 @@ static int finish(struct cc *c, struct buf *out)
 				 "is too large for the bytecode format");
 	}
 	if (c->ctx->oom && rc != 0)
-		dsl_diag(c->ctx, DSL_ERROR, (struct dsl_span){ UINT32_MAX, 0, 0 },
-			 "resources", "out of memory");
+		dsl_diag(c->ctx, DSL_ERROR,
+			 (struct dsl_span){ UINT32_MAX, 0, 0 }, "resources",
+			 "out of memory");
 	cc_free(c);
 	return rc;
 }

@@ -69,7 +69,8 @@ static uint32_t add_blob(struct cc_emit *e, struct cc_blob **tab,
 		for (uint32_t i = 0; i < *n; i++)
 			if ((*tab)[i].kind == kind && !(*tab)[i].unique &&
 			    (*tab)[i].len == len &&
-			    (len == 0 || memcmp((*tab)[i].data, data, len) == 0))
+			    (len == 0 ||
+			     memcmp((*tab)[i].data, data, len) == 0))
 				return i;
 	if (len > UINT32_MAX / 4 ||
 	    grow(e, (void **)tab, cap, *n, sizeof **tab) != 0) {
@@ -328,14 +329,21 @@ uint32_t cc_op(struct cc_emit *e, enum vm_opcode op, ...)
 {
 	uint32_t pc = cc_pc(e);
 	const char *kinds = vm_opinfo[op].operands;
+	uint32_t a[VM_MAX_OPERANDS];
 	va_list ap;
 
 	note_line(e);
 	buf_putc(&e->code, (char)op);
 	va_start(ap, op);
-	for (size_t i = 0; kinds[i]; i++)
-		put_u32(&e->code, va_arg(ap, uint32_t));
+	for (size_t i = 0; kinds[i]; i++) {
+		a[i] = va_arg(ap, uint32_t);
+		put_u32(&e->code, a[i]);
+	}
 	va_end(ap);
+	/* The loader refuses a keyed instruction in a program that does
+	 * not ask for a key: the same rule sets the flag. */
+	if (vm_op_keyed(op, a))
+		e->flags |= VM_META_NEEDS_KEY;
 	if (buf_failed(&e->code))
 		e->failed = 1;
 	return pc;

@@ -411,8 +411,9 @@ static const char *else_word(const struct dsl_stmt *s)
 /* What a value operator does to a field it reaches. */
 struct vop {
 	unsigned takes;		/* CC_T_* it works on; 0: any value */
-	unsigned skips;		/* through a wildcard, values of these types
-				 * may pass unchanged: it is a filter */
+	unsigned skips;		/* through a wildcard, values of these
+				 * types may pass unchanged: it is a
+				 * filter */
 	enum cc_fclass (*to)(enum cc_fclass);
 	struct buf what;	/* the note */
 	char mem[512];
@@ -544,8 +545,9 @@ static void value_op(struct fx *x, struct cc_field *v,
 	if (o.takes && v->types && !(v->types & o.takes)) {
 		const char *e = else_word(s);
 
+		/* A wildcard skips what it does not take. */
 		if (wildcard_end(p))
-			return;	/* a wildcard skips what it does not take */
+			return;
 		snprintf(what, sizeof what, "%s: not %s, so %s", kw,
 			 o.takes & CC_T_NUMBER ? "a number" : "a string",
 			 strcmp(e, "null") == 0 ? "set to null" :
@@ -818,7 +820,8 @@ static void walk(struct fx *x, const struct dsl_list *list,
 			if (t == NO)
 				break;
 			inner.maybe = k->maybe || t == MAYBE;
-			inner.rule = s->implicit_name ? line_name(x, s) : s->name;
+			inner.rule = s->implicit_name ? line_name(x, s)
+				     : s->name;
 			walk(x, &s->body, &inner);
 			break;
 		default:

@@ -45,9 +45,10 @@ enum cc_fclass {
 struct cc_field {
 	struct dsl_path *path;	/* where it is in the output; NULL for
 				 * "every other field" */
-	unsigned types;		/* from the schema: CC_T_*, 0 if unknown */
+	unsigned types;		/* from the schema: CC_T_*; 0: unknown */
 	enum cc_fclass best, worst;
-	struct buf how;		/* what the policy does to it, "; "-separated */
+	struct buf how;		/* what the policy does to it, joined
+				 * by "; " */
 	int added;		/* made by the policy (set, copy) */
 };
 

@@ -11,13 +11,14 @@
 #include <string.h>
 
 #define WIDTH 80
-#define STEP 4			/* indentation of a block, of a continuation */
+/* The indentation of a block, and of a continuation line. */
+#define STEP 4
 
 struct fmt {
 	const struct dsl_source *src;
 	const struct dsl_span *com;
 	size_t ncom, next;	/* comments; the first not yet written */
-	uint32_t last;		/* end of what was written last, in source */
+	uint32_t last;		/* end of the source written so far */
 	struct buf *out;
 	size_t col;		/* column of the next character written */
 };

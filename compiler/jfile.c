@@ -1,48 +1,27 @@
 /* jfile.c - JSON input files of scrubc's tools (see jfile.h). */
 #include "jfile.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../vm/file.h"
+
 /* Input files are policy-sized, not event-sized: 64 MiB is plenty. */
 #define JFILE_LIMIT (64u << 20)
-
-static int read_all(struct cc_jfile *f)
-{
-	FILE *in = strcmp(f->name, "-") == 0 ? stdin : fopen(f->name, "rb");
-	char chunk[65536];
-	size_t n;
-
-	if (in == NULL) {
-		snprintf(f->err, sizeof f->err, "cannot open '%s': %s",
-			 f->name, strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
-		buf_put(&f->text, chunk, n);
-	if (ferror(in) || buf_failed(&f->text)) {
-		snprintf(f->err, sizeof f->err, "cannot read '%s': %s",
-			 f->name, ferror(in) ? strerror(errno)
-			 : "file too large");
-		if (in != stdin)
-			fclose(in);
-		return -1;
-	}
-	if (in != stdin)
-		fclose(in);
-	return 0;
-}
 
 int cc_jfile_load(struct cc_jfile *f, const char *name)
 {
 	struct json_limits lim;
 	unsigned line, col;
+	int rc;
 
 	memset(f, 0, sizeof *f);
 	f->name = name;
 	buf_init(&f->text, JFILE_LIMIT);
-	if (read_all(f) != 0) {
+	rc = vm_file_read(name, VM_FILE_DASH, &f->text);
+	if (rc != 0) {
+		snprintf(f->err, sizeof f->err, "cannot %s '%s': %s",
+			 vm_file_verb(rc), name, vm_file_why(&f->text));
 		f->io = 1;
 		return -1;
 	}

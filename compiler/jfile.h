@@ -20,7 +20,7 @@ struct cc_jfile {
 	const char *name;	/* as given; "-" is standard input */
 	struct buf text;
 	struct json_doc doc;
-	int io;			/* the failure was reading, not parsing */
+	int io;			/* it failed reading, not parsing */
 	char err[320];		/* "NAME:LINE:COL: why" after a failure */
 };
 

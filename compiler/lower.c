@@ -207,7 +207,6 @@ static void redact(struct lower *l, const struct dsl_stmt *s, uint32_t p,
 		how = strcmp(kind, "fake") == 0 ? VM_REDACT_FAKE
 						: VM_REDACT_PSEUDONYM;
 		n1 = how == VM_REDACT_FAKE ? 0 : num_opt(s, OPT_LENGTH, 16);
-		l->c->emit.flags |= VM_META_NEEDS_KEY;
 	}
 	if (find_opt(s, OPT_KEYS))
 		how |= VM_REDACT_KEYS;
@@ -231,12 +230,10 @@ static void transform(struct lower *l, const struct dsl_stmt *s, uint32_t p,
 		cc_op(em, OP_BUCKET, p, value(l, o->value), e);
 		break;
 	case ST_SHIFT:
-		em->flags |= VM_META_NEEDS_KEY;
 		cc_op(em, OP_SHIFT_DATE, p, num_opt(s, OPT_WITHIN, 0),
 		      path(l, find_opt(s, OPT_BY_PATH)->path), e);
 		break;
 	case ST_TOKENIZE:
-		em->flags |= VM_META_NEEDS_KEY;
 		o = find_opt(s, OPT_PREFIX_TEXT);
 		cc_op(em, OP_TOKENIZE, p, o ? value(l, o->value) : VM_NONE,
 		      value(l, find_opt(s, OPT_KEY_ID)->value),
@@ -293,7 +290,6 @@ static void action(struct lower *l, const struct dsl_stmt *s)
 			      m ? value(l, m->value) : VM_NONE, e);
 			break;
 		case ST_PSEUDONYMIZE:
-			em->flags |= VM_META_NEEDS_KEY;
 			cc_op(em, OP_PSEUDONYMIZE, p,
 			      num_opt(s, OPT_LENGTH, 16), e);
 			break;

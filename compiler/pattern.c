@@ -57,7 +57,8 @@ struct pnode {
 	const char *seg;		/* one key segment; none for an $or
 					 * alternative */
 	size_t seglen;
-	const struct dsl_json *json;	/* FIELD: its array; OR: the member */
+	const struct dsl_json *json;	/* FIELD: its array; OR: the
+					 * member */
 	struct dsl_list kids;		/* OBJ: terms; OR: alternatives */
 };
 

@@ -37,7 +37,7 @@ struct cc_snode {
 	const char *name;	/* member name, decoded; NULL for the root
 				 * and for array items */
 	size_t len;
-	unsigned types;		/* CC_T_*, 0 when the schema does not say */
+	unsigned types;		/* CC_T_*; 0: the schema does not say */
 	int open;		/* object: may have members not listed */
 	struct cc_snode *members;	/* object: listed members, in order */
 	struct cc_snode *next;		/* next member of the parent */

@@ -27,7 +27,8 @@
 	"                            (default), or JSON or SARIF 2.1.0 on\n" \
 	"                            standard output\n" \
 	"  --schema FILE   check paths against a JSON Schema or an\n" \
-	"                  EventBridge schema-registry document (repeatable)\n" \
+	"                  EventBridge schema-registry document " \
+	"(repeatable)\n" \
 	"  -Werror         warnings fail the run\n" \
 	"  -Wno-CODE       do not report warning CODE (e.g. -Wno-undone)\n"
 
@@ -228,26 +229,6 @@ static int cmd_check(int argc, char **argv)
 	return rc > status ? rc : status;
 }
 
-/* Write all of b to fd; 0, or -1 with errno. */
-static int write_all(int fd, const struct buf *b)
-{
-	size_t done = 0;
-
-	while (done < b->len) {
-		ssize_t n = write(fd, b->data + done, b->len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* A device or a pipe (/dev/stdout, /dev/full) is written in place:
  * renaming a file over it would replace the device. */
 static int write_special(const char *path, const struct buf *b)
@@ -256,7 +237,7 @@ static int write_special(const char *path, const struct buf *b)
 
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, b) == 0)
+	if (vm_file_write_all(fd, b->data, b->len) == 0)
 		rc = 0;
 	if (close(fd) != 0 && rc == 0)
 		rc = -1;
@@ -298,14 +279,8 @@ int sc_write_file(const char *path, const struct buf *b)
 		errno = saved;
 		goto out;
 	}
-	if (write_all(fd, b) != 0 || fsync(fd) != 0) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		goto out;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
+	if (vm_file_write_synced(fd, b->data, b->len) != 0 ||
+	    rename(tmp, path) != 0) {
 		saved = errno;
 		unlink(tmp);
 		errno = saved;
@@ -439,9 +414,6 @@ static int cmd_disasm(int argc, char **argv)
 	struct buf file, listing;
 	struct vm_program *p;
 	struct vm_error err;
-	FILE *f;
-	char chunk[65536];
-	size_t n;
 	int rc = 2;
 
 	if (argc != 2) {
@@ -450,15 +422,8 @@ static int cmd_disasm(int argc, char **argv)
 	}
 	buf_init(&file, 256u << 20);
 	buf_init(&listing, 256u << 20);
-	f = fopen(argv[1], "rb");
-	if (f == NULL) {
-		fprintf(stderr, "scrubc: cannot open '%s': %s\n", argv[1],
-			strerror(errno));
+	if (sc_read_file(argv[1], 0, &file) != 0)
 		goto out;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_put(&file, chunk, n);
-	fclose(f);
 	if (file.len < 4 || memcmp(file.data, VM_MAGIC, 4) != 0) {
 		/* Source: compile it first. */
 		struct sc_diagopts o;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../vm/file.h"
 #include "cc.h"
 #include "schema.h"
 
@@ -73,8 +74,9 @@ int sc_cmd_fields(int argc, char **argv);
 /* Write a buffer's bytes to `f` (nothing when it is empty); 0 or -1. */
 int sc_put(FILE *f, const struct buf *b);
 
-/* Read a whole file ("-": standard input) into `out`; prints why not. */
-int sc_read_file(const char *path, struct buf *out);
+/* Read a whole file into `out` ("-": standard input, when flags has
+ * VM_FILE_DASH); prints why not. */
+int sc_read_file(const char *path, unsigned flags, struct buf *out);
 
 /* Replace `path` by `b` (written beside, then renamed); prints why not. */
 int sc_write_file(const char *path, const struct buf *b);

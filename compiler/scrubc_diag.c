@@ -60,8 +60,8 @@ int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i)
 	return 0;
 bad:
 	if (format != NULL && strcmp(a, "--format") == 0)
-		fprintf(stderr, "scrubc: bad option '%s %s' (--format=text|json|"
-			"sarif, --schema FILE)\n", a, format);
+		fprintf(stderr, "scrubc: bad option '%s %s' (--format="
+			"text|json|sarif, --schema FILE)\n", a, format);
 	else
 		fprintf(stderr, "scrubc: bad option '%s' (--format=text|json|"
 			"sarif, --schema FILE)\n", a);
@@ -156,7 +156,7 @@ static void filter(const struct sc_diagopts *o, struct dsl_ctx *c)
 
 struct sc_report {
 	struct sc_diagopts o;
-	struct buf out;		/* JSON: the diagnostics; SARIF: results */
+	struct buf out;		/* JSON: diagnostics; SARIF: results */
 	size_t count;		/* entries in `out` */
 	const char *codes[256];	/* SARIF rules, in order of first use */
 	int levels[256];
@@ -553,26 +553,13 @@ int sc_put(FILE *f, const struct buf *b)
 	return b->len && fwrite(b->data, 1, b->len, f) != b->len ? -1 : 0;
 }
 
-int sc_read_file(const char *path, struct buf *out)
+int sc_read_file(const char *path, unsigned flags, struct buf *out)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
-	int rc = 0;
+	int rc = vm_file_read(path, flags, out);
 
-	if (f == NULL) {
-		fprintf(stderr, "scrubc: cannot open '%s': %s\n", path,
-			strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_put(out, chunk, n);
-	if (ferror(f) || buf_failed(out)) {
-		fprintf(stderr, "scrubc: cannot read '%s': %s\n", path,
-			ferror(f) ? strerror(errno) : "file too large");
-		rc = -1;
-	}
-	if (f != stdin)
-		fclose(f);
-	return rc;
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "scrubc: cannot %s '%s': %s\n", vm_file_verb(rc),
+		path, vm_file_why(out));
+	return -1;
 }

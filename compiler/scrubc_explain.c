@@ -214,20 +214,6 @@ static void observe(void *ctx, const struct vm_trace *t)
 	s->n++;
 }
 
-/* The operator as a policy names it. */
-static void op_word(enum vm_opcode op, char *out, size_t len)
-{
-	const char *n = op == OP_REPLACE_RE ? "replace"
-			: op == OP_TRUNCATE_IP ? "truncate"
-			: op == OP_SHIFT_DATE ? "shift"
-			: vm_opinfo[op].name;
-	size_t i;
-
-	for (i = 0; n[i] && i + 1 < len; i++)
-		out[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] + 32 : n[i]);
-	out[i] = '\0';
-}
-
 static void print_outcome(const struct vm_outcome *o)
 {
 	switch (o->status) {
@@ -250,8 +236,6 @@ static void print_outcome(const struct vm_outcome *o)
 
 static void print_seen(const struct seen *s, const struct vm_outcome *o)
 {
-	char op[32];
-
 	print_outcome(o);
 	printf("rules that ran:%s\n", s->nrules ? "" : " none");
 	for (size_t i = 0; i < s->nrules; i++)
@@ -260,8 +244,9 @@ static void print_seen(const struct seen *s, const struct vm_outcome *o)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct change *c = &s->v[i];
 
-		op_word(c->op, op, sizeof op);
-		printf("  line %-4u %-13s %-8s %s", c->line, op,
+		/* The operator as the policy names it. */
+		printf("  line %-4u %-13s %-8s %s", c->line,
+		       vm_opinfo[c->op].word,
 		       c->removing ? "removed" : "changed", c->path);
 		if (c->rule && c->rule[0])
 			printf("  (rule '%s')", c->rule);
@@ -291,7 +276,7 @@ static int explain(const char *policy, const char *event, char **params,
 	buf_init(&text, 64u << 20);
 	p = sc_load_policy(policy, params, nparams, &diags, &status);
 	sc_put(stderr, &diags);
-	if (p == NULL || sc_read_file(event, &text) != 0)
+	if (p == NULL || sc_read_file(event, VM_FILE_DASH, &text) != 0)
 		goto out;
 	vm_limits_default(&lim);
 	ex = vm_exec_new(p, &lim);

@@ -86,7 +86,7 @@ static int fmt_one(const char *path, int check)
 	buf_init(&text, 64u << 20);
 	buf_init(&out, 64u << 20);
 	dsl_ctx_init(&c);
-	if (sc_read_file(path, &text) != 0) {
+	if (sc_read_file(path, VM_FILE_DASH, &text) != 0) {
 		rc = 2;
 		goto done;
 	}

@@ -299,7 +299,7 @@ static int case_input(struct tctx *t, struct result *r, json_ref c,
 			   "or \"input_file\"");
 		return -1;
 	}
-	rc = sc_read_file(path, out);
+	rc = sc_read_file(path, VM_FILE_DASH, out);
 	if (rc != 0)
 		case_error(t, r, file, "cannot read this file");
 	free(path);

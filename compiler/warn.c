@@ -34,11 +34,11 @@
 enum {
 	U_READS = 1,		/* a condition or a sampling key reads it */
 	U_NEEDS = 2,		/* acts on the value only if it is there */
-	U_CREATES = 4,		/* may create it: set, move destinations */
+	U_CREATES = 4,		/* may create it: set, move targets */
 	U_REMOVES = 8,
 	U_REPLACES = 16,	/* puts a whole new value in its place */
 	U_CHANGES = 32,		/* rewrites it in place */
-	U_KEEPS = 64,		/* keep: removes everything off its paths */
+	U_KEEPS = 64,		/* keep: removes all off its paths */
 	U_SAMPLE = 128,		/* the read is a sampling key */
 	U_PATTERN = 256,	/* an event pattern's field */
 	U_ENTITY = 512,		/* the read is shift's `by` entity */
@@ -680,8 +680,8 @@ static void warn_truncate_ip(struct warn *w, const struct dsl_path *p,
 		dsl_diag_hint(w->c->ctx, d, "did you mean 'to /%ld' (zero the "
 			      "host bits)?", n);
 	else if (n <= 128)
-		dsl_diag_hint(w->c->ctx, d, "did you mean 'to /24, /%ld' (IPv4, "
-			      "then IPv6 prefix)?", n);
+		dsl_diag_hint(w->c->ctx, d, "did you mean 'to /24, /%ld' "
+			      "(IPv4, then IPv6 prefix)?", n);
 	else
 		dsl_diag_hint(w->c->ctx, d, "a network prefix is 'to /24' "
 			      "(IPv4) or 'to /24, /48' (IPv4, IPv6)");

@@ -129,7 +129,8 @@ enum dsl_stmt_kind {
 	ST_SELECT,		/* select COND */
 	ST_DROP,		/* drop ["reason"] [when COND] */
 	ST_SAMPLE,		/* sample RATE% by PATH, ... */
-	ST_RULE,		/* rule "name" [when COND] { ... } / on COND { } */
+	ST_RULE,		/* rule "name" [when COND] { ... },
+				 * on COND { ... } */
 	ST_SET,			/* set PATH = VALUE */
 	ST_DELETE,		/* delete PATH, ... */
 	ST_RENAME,		/* rename PATH to PATH */
@@ -137,13 +138,16 @@ enum dsl_stmt_kind {
 	ST_KEEP,		/* keep PATH, ... (allowlist) */
 	ST_MASK,		/* mask PATH, ... [options] */
 	ST_PSEUDONYMIZE,	/* pseudonymize PATH, ... [length N] */
-	ST_REPLACE,		/* replace PATH, ... [matching /re/] with V */
+	ST_REPLACE,		/* replace PATH, ... [matching /re/]
+				 * with V */
 	ST_TRUNCATE,		/* truncate PATH, ... to /N[, /M] | to N */
-	ST_REDACT,		/* redact PATH, ... using NAME, ... [with K] */
+	ST_REDACT,		/* redact PATH, ... using NAME, ...
+				 * [with K] */
 	ST_ROUND,		/* round PATH, ... to N */
 	ST_BUCKET,		/* bucket PATH, ... by N */
 	ST_SHIFT,		/* shift PATH, ... within N days by PATH */
-	ST_TOKENIZE,		/* tokenize PATH, ... key "ID" [prefix "P"] */
+	ST_TOKENIZE,		/* tokenize PATH, ... key "ID"
+				 * [prefix "P"] */
 };
 
 /* Options written after an action's paths. Which ones an action takes is
@@ -182,13 +186,15 @@ struct dsl_stmt {
 	enum dsl_stmt_kind kind;
 	struct dsl_span span;	/* the whole statement */
 	struct dsl_span kw;	/* its keyword */
-	char *name;		/* policy/rule name, reason, file, param, mode */
+	char *name;		/* policy or rule name, reason, file,
+				 * param, mode */
 	struct dsl_span name_span;
 	struct dsl_expr *cond;	/* select, drop, rule */
 	struct dsl_list paths;	/* of struct dsl_path */
 	struct dsl_path *dest;	/* rename, copy */
 	struct dsl_json *value;	/* set, param default */
-	struct dsl_expr *rate;	/* sample: EX_LITERAL number or EX_PARAM */
+	struct dsl_expr *rate;	/* sample: a number (EX_LITERAL) or
+				 * EX_PARAM */
 	struct dsl_list opts;	/* of struct dsl_opt */
 	struct dsl_list body;	/* rule: of struct dsl_stmt */
 	int implicit_name;	/* rule written as "on COND { }" */

@@ -1,13 +1,13 @@
 /* diag.c - sources, spans and diagnostics (see diag.h). */
 #include "diag.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../vm/alloc.h"
+#include "../vm/file.h"
 
 void dsl_ctx_init(struct dsl_ctx *c)
 {
@@ -91,29 +91,18 @@ int dsl_add_source(struct dsl_ctx *c, const char *name, const char *text,
 
 int dsl_load_file(struct dsl_ctx *c, const char *path)
 {
-	FILE *f = fopen(path, "rb");
 	struct buf b;
-	char chunk[65536];
-	size_t n;
-	int idx;
+	int idx, rc;
 
-	if (f == NULL) {
-		dsl_diag(c, DSL_ERROR, (struct dsl_span){ UINT32_MAX, 0, 0 },
-			 "io", "cannot open '%s': %s", path, strerror(errno));
-		return -1;
-	}
 	buf_init(&b, UINT32_MAX / 2);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_put(&b, chunk, n);
-	if (ferror(f) || buf_failed(&b)) {
+	rc = vm_file_read(path, 0, &b);
+	if (rc != 0) {
 		dsl_diag(c, DSL_ERROR, (struct dsl_span){ UINT32_MAX, 0, 0 },
-			 "io", "cannot read '%s': %s", path,
-			 ferror(f) ? strerror(errno) : "file too large");
-		fclose(f);
+			 "io", "cannot %s '%s': %s", vm_file_verb(rc), path,
+			 vm_file_why(&b));
 		buf_free(&b);
 		return -1;
 	}
-	fclose(f);
 	idx = dsl_add_source(c, path, b.data ? b.data : "", b.len);
 	buf_free(&b);
 	return idx;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../vm/alloc.h"
+#include "../vm/json.h"
 #include "parser.h"
 #include "lexer.h"
 
@@ -145,26 +146,6 @@ void dsl_lex_fatal(void *scanner, const char *msg)
 	longjmp(ps->fatal, 1);
 }
 
-static int hex4(const char *p)
-{
-	int v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
 /* Decode the JSON string literal text[0..len) (quotes included) whose
  * first byte is at `start`. The lexer guarantees the quotes and that each
  * backslash has a following character. */
@@ -179,8 +160,8 @@ int dsl_lex_string(struct dsl_parser *ps, const char *text, size_t len,
 	for (size_t i = 1; i + 1 < len; i++) {
 		struct dsl_loc at = { start + (uint32_t)i,
 				      start + (uint32_t)i + 2 };
-		unsigned cp;
-		int h;
+		uint32_t cp;
+		size_t k;
 
 		if ((unsigned char)text[i] < 0x20) {
 			at.end = at.start + 1;
@@ -220,44 +201,20 @@ int dsl_lex_string(struct dsl_parser *ps, const char *text, size_t len,
 				      text[i]);
 			return -1;
 		}
-		h = i + 4 < len ? hex4(text + i + 1) : -1;
+		/* The escape starts at the backslash, one byte back. */
+		k = json_u_escape(text + i - 1, len - i + 1, &cp);
 		at.end = at.start + 6;
-		if (h < 0) {
+		if (k == 0) {
 			at.end = at.start + 2;
 			dsl_lex_error(ps, at, "\\u needs four hex digits");
 			return -1;
 		}
-		cp = (unsigned)h;
-		i += 4;
-		if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < len &&
-		    text[i + 1] == '\\' && text[i + 2] == 'u') {
-			int lo = hex4(text + i + 3);
-
-			if (lo >= 0xDC00 && lo <= 0xDFFF) {
-				cp = 0x10000 + ((cp - 0xD800) << 10) +
-				     ((unsigned)lo - 0xDC00);
-				i += 6;
-			}
-		}
+		i += k - 2;
 		if (cp >= 0xD800 && cp <= 0xDFFF) {
 			dsl_lex_error(ps, at, "lone surrogate in string");
 			return -1;
 		}
-		if (cp < 0x80) {
-			o[n++] = (char)cp;
-		} else if (cp < 0x800) {
-			o[n++] = (char)(0xC0 | cp >> 6);
-			o[n++] = (char)(0x80 | (cp & 0x3F));
-		} else if (cp < 0x10000) {
-			o[n++] = (char)(0xE0 | cp >> 12);
-			o[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
-			o[n++] = (char)(0x80 | (cp & 0x3F));
-		} else {
-			o[n++] = (char)(0xF0 | cp >> 18);
-			o[n++] = (char)(0x80 | (cp >> 12 & 0x3F));
-			o[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
-			o[n++] = (char)(0x80 | (cp & 0x3F));
-		}
+		n += json_put_utf8(o + n, cp);
 	}
 	o[n] = '\0';
 	out->s = o;
@@ -360,7 +317,7 @@ struct dsl_path *dsl_lex_path(struct dsl_parser *ps, const char *text,
 
 			s->kind = deep ? SEG_DEEP : SEG_MEMBERS;
 			j += deep ? 2 : 1;
-		} else if (text[j] == '"' || (text[i] == '[' && text[j] == '"')) {
+		} else if (text[j] == '"') {
 			size_t q = j + 1;
 			struct dsl_str name;
 

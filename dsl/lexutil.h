@@ -50,7 +50,8 @@ struct dsl_parser {
 	struct dsl_loc tok_loc[4];
 	struct dsl_open open[DSL_MAX_OPEN];
 	unsigned depth;		/* brackets open, remembered or not */
-	int closed_after_error;	/* the last closer matched such a bracket */
+	int closed_after_error;	/* the last closer matched such a
+				 * bracket */
 	int recovering;		/* an error was reported and no statement
 				 * has been read since */
 };

@@ -168,6 +168,25 @@ static void push(struct dsl_parser *ps, struct dsl_list *l, void *item)
 		ps->arena->failed = 1;
 }
 
+/* The first item of a comma-separated list starts the list. */
+static void push_first(struct dsl_parser *ps, struct dsl_list *l,
+		       void *item)
+{
+	memset(l, 0, sizeof *l);
+	push(ps, l, item);
+}
+
+/* Name statement s (if there is one) by the string or word at `at`. */
+static struct dsl_stmt *named(struct dsl_parser *ps, struct dsl_stmt *s,
+			      struct dsl_str name, struct dsl_loc at)
+{
+	if (s != NULL) {
+		s->name = name.s;
+		s->name_span = dsl_span_of(ps, at);
+	}
+	return s;
+}
+
 static const struct dsl_str no_text = { NULL, 0 };
 
 /* A keyword's own text, where it stands for a name. */
@@ -266,24 +285,17 @@ stmts:
 /* stmt: the header statements, selection and dropping, rules, actions. */
 stmt:
 	POLICY STRING {
-		$$ = stmt(ps, ST_POLICY, @$, @1);
-		if ($$) { $$->name = $2.s; $$->name_span = dsl_span_of(ps, @2); }
+		$$ = named(ps, stmt(ps, ST_POLICY, @$, @1), $2, @2);
 	}
 	| INCLUDE STRING {
-		$$ = stmt(ps, ST_INCLUDE, @$, @1);
-		if ($$) { $$->name = $2.s; $$->name_span = dsl_span_of(ps, @2); }
+		$$ = named(ps, stmt(ps, ST_INCLUDE, @$, @1), $2, @2);
 	}
 	| PARAM param_name '=' json_scalar {
-		$$ = stmt(ps, ST_PARAM, @$, @1);
-		if ($$) {
-			$$->name = $2.s;
-			$$->name_span = dsl_span_of(ps, @2);
-			$$->value = $4;
-		}
+		$$ = named(ps, stmt(ps, ST_PARAM, @$, @1), $2, @2);
+		if ($$) $$->value = $4;
 	}
 	| OUTPUT IDENT {
-		$$ = stmt(ps, ST_OUTPUT, @$, @1);
-		if ($$) { $$->name = $2.s; $$->name_span = dsl_span_of(ps, @2); }
+		$$ = named(ps, stmt(ps, ST_OUTPUT, @$, @1), $2, @2);
 	}
 	| SELECT expr {
 		$$ = stmt(ps, ST_SELECT, @$, @1);
@@ -423,7 +435,7 @@ action:
 	;
 
 pathlist:
-	PATH			{ memset(&$$, 0, sizeof $$); push(ps, &$$, $1); }
+	PATH			{ push_first(ps, &$$, $1); }
 	| pathlist ',' PATH	{ $$ = $1; push(ps, &$$, $3); }
 	;
 
@@ -653,7 +665,7 @@ json_object:
 	;
 
 members:
-	member			{ memset(&$$, 0, sizeof $$); push(ps, &$$, $1); }
+	member			{ push_first(ps, &$$, $1); }
 	| members ',' member	{ $$ = $1; push(ps, &$$, $3); }
 	;
 
@@ -677,7 +689,7 @@ json_array:
 	;
 
 elements:
-	json_value		{ memset(&$$, 0, sizeof $$); push(ps, &$$, $1); }
+	json_value		{ push_first(ps, &$$, $1); }
 	| elements ',' json_value { $$ = $1; push(ps, &$$, $3); }
 	;
 
@@ -731,8 +743,9 @@ static int expects_value(const yysymbol_kind_t *exp, int n)
 	int seen = 0;
 
 	for (int i = 0; i < n; i++)
-		seen |= (exp[i] == YYSYMBOL_STRING) | (exp[i] == YYSYMBOL_NUMBER)
-			<< 1 | (exp[i] == YYSYMBOL_NUL) << 2;
+		seen |= (exp[i] == YYSYMBOL_STRING) |
+			(exp[i] == YYSYMBOL_NUMBER) << 1 |
+			(exp[i] == YYSYMBOL_NUL) << 2;
 	return seen == 7;
 }
 

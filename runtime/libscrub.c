@@ -288,9 +288,10 @@ void scrub_counters_add(struct scrub_counters *into,
 	into->dropped += from->dropped;
 	into->rejected += from->rejected;
 	for (size_t i = 0; i < from->ndrops; i++)
-		scrub_count_add(into->drops, &into->ndrops, from->drops[i].name,
-		      from->drops[i].count);
+		scrub_count_add(into->drops, &into->ndrops,
+				from->drops[i].name, from->drops[i].count);
 	for (size_t i = 0; i < from->nrejects; i++)
-		scrub_count_add(into->rejects, &into->nrejects, from->rejects[i].name,
-		      from->rejects[i].count);
+		scrub_count_add(into->rejects, &into->nrejects,
+				from->rejects[i].name,
+				from->rejects[i].count);
 }

@@ -1,39 +1,15 @@
 /* open.c - load a policy file that may be .scrub source. Kept apart from
  * libscrub.c so that hosts that only load bytecode (the Lambda) do not
  * link the compiler. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../compiler/cc.h"
 #include "../vm/bytecode.h"
+#include "../vm/file.h"
 #include "internal.h"
 #include "scrub.h"
-
-static int read_file(const char *path, struct buf *b, char *err,
-		     size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
-
-	if (f == NULL) {
-		scrub_set_err(err, errlen, "cannot open '%s': %s", path,
-			strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_put(b, chunk, n);
-	if (ferror(f) || buf_failed(b)) {
-		scrub_set_err(err, errlen, "cannot read '%s': %s", path,
-			ferror(f) ? strerror(errno) : "file too large");
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	return 0;
-}
 
 int scrub_program_open(const char *path, scrub_program **out,
 		       scrub_diag_fn diag, void *ctx, char *err,
@@ -46,8 +22,13 @@ int scrub_program_open(const char *path, scrub_program **out,
 	*out = NULL;
 	buf_init(&file, 256u << 20);
 	buf_init(&code, 256u << 20);
-	if (read_file(path, &file, err, errlen) != 0)
+	rc = vm_file_read(path, 0, &file);
+	if (rc != 0) {
+		scrub_set_err(err, errlen, "cannot %s '%s': %s",
+			      vm_file_verb(rc), path, vm_file_why(&file));
+		rc = -1;
 		goto out;
+	}
 	if (file.len >= 4 && memcmp(file.data, VM_MAGIC, 4) == 0) {
 		rc = scrub_program_load(file.data, file.len, out, err, errlen);
 		goto out;

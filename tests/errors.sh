@@ -75,6 +75,15 @@ check disasm-truncated-bytecode 2 "scrubc: cut.scrubc: invalid bytecode: file is
 	"$BUILD/scrubc" disasm cut.scrubc
 [ -s "$tmp/out" ] && { echo "  FAIL  disasm printed a listing"; fail=1; }
 
+# One whole-file reader for every command: a directory is a read error,
+# named by the command that read it (disasm used to read it as empty
+# source and compile that).
+check disasm-directory 2 "scrubc: cannot read 'dir': Is a directory" -- \
+	"$BUILD/scrubc" disasm dir
+check run-key-file-directory 2 "scrub: cannot read key file 'dir': Is a directory" -- \
+	env -u SCRUB_KEY "$BUILD/scrub" run --policy "$ROOT/$P" \
+	--key-file dir "$ROOT/$E"
+
 # Regression: `scrubc build -o DEVICE` wrote DEVICE.tmp and renamed it
 # over the device (as root, /dev/full became a regular file). A FIFO
 # stands in for the device first: it must stay a FIFO and get the bytes.

@@ -70,7 +70,8 @@
 /* META flags. */
 enum {
 	VM_META_CANONICAL = 1,	/* print strings in canonical form */
-	VM_META_NEEDS_KEY = 2,	/* uses keyed operators: refuse without key */
+	VM_META_NEEDS_KEY = 2,	/* uses keyed operators: refused
+				 * without a key */
 	VM_META__ALL = 3,
 };
 
@@ -92,7 +93,8 @@ enum vm_const_kind {
 /* Path modes. */
 enum {
 	VM_PATH_PLAIN = 0,	/* as written */
-	VM_PATH_PATTERN = 1,	/* event-pattern field: arrays are crossed */
+	VM_PATH_PATTERN = 1,	/* event-pattern field: arrays are
+				 * crossed */
 };
 
 /* Path segment kinds. */

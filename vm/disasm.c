@@ -208,7 +208,7 @@ void vm_disasm(const struct vm_program *p, struct buf *out)
 	while (pc < p->code_len) {
 		enum vm_opcode op = p->code[pc];
 		const char *kinds = vm_opinfo[op].operands;
-		uint32_t next = pc + 1 + 4 * (uint32_t)strlen(kinds);
+		uint32_t next = pc + vm_instr_len(op);
 		char where[320];
 
 		while (li + 1 < p->nlines && p->lines[li + 1].pc <= pc)

@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "detect_impl.h"
 
 void vm_rng_init(struct vm_rng *r, const unsigned char seed[32])
@@ -34,11 +35,6 @@ unsigned vm_rng_byte(struct vm_rng *r)
 	return r->block[r->pos++];
 }
 
-static int is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static char random_digit(struct vm_rng *r)
 {
 	return (char)('0' + vm_rng_byte(r) % 10);
@@ -48,7 +44,7 @@ static char random_digit(struct vm_rng *r)
  * (separators) stays as it is. */
 static char shape_char(unsigned char c, struct vm_rng *r)
 {
-	if (is_digit(c))
+	if (vm_is_digit(c))
 		return random_digit(r);
 	if (c >= 'A' && c <= 'Z')
 		return (char)('A' + vm_rng_byte(r) % 26);
@@ -107,7 +103,7 @@ static size_t fill_digits(struct buf *out, const char *s, size_t len,
 	size_t k = 0, last = out->len;
 
 	for (size_t i = 0; i < len; i++) {
-		if (!is_digit((unsigned char)s[i])) {
+		if (!vm_is_digit((unsigned char)s[i])) {
 			buf_putc(out, s[i]);
 			continue;
 		}
@@ -176,7 +172,7 @@ void vm_fake_nino(struct buf *out, const char *s, size_t len,
 		unsigned char c = (unsigned char)s[i];
 		int lower = c >= 'a' && c <= 'z';
 
-		if (is_digit(c)) {
+		if (vm_is_digit(c)) {
 			buf_putc(out, random_digit(r));
 		} else if (c == ' ') {
 			buf_putc(out, ' ');
@@ -200,7 +196,7 @@ void vm_fake_phone(struct buf *out, const char *s, size_t len,
 		ext++;
 	len = ext;
 	for (size_t i = 0; i < len && n < sizeof d; i++)
-		n += is_digit((unsigned char)s[i]) ? 1 : 0;
+		n += vm_is_digit((unsigned char)s[i]) ? 1 : 0;
 	if (s[0] == '+' && s[1] != '1') {
 		/* Country code 999 is reserved: no such number exists. */
 		memcpy(d, "999", 3);

@@ -209,6 +209,25 @@ static int u_escape_canonical(const unsigned char *p, int cp)
 	       !(p[5] >= 'A' && p[5] <= 'F');
 }
 
+size_t json_u_escape(const char *s, size_t avail, uint32_t *cp)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + avail;
+	int hi, lo;
+
+	if (avail < 6 || (hi = read_hex4(p + 2, end)) < 0)
+		return 0;
+	*cp = (uint32_t)hi;
+	if (hi < 0xD800 || hi > 0xDBFF || avail < 12 || p[6] != '\\' ||
+	    p[7] != 'u')
+		return 6;
+	lo = read_hex4(p + 8, end);
+	if (lo < 0xDC00 || lo > 0xDFFF)
+		return 6;
+	*cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) +
+	      ((uint32_t)lo - 0xDC00);
+	return 12;
+}
+
 /* Bytes that end a run of plain string characters: '"', '\\', controls
  * and the first byte of any multi-byte UTF-8 sequence. */
 static inline int string_special(unsigned char c)
@@ -345,9 +364,11 @@ static const unsigned char *scan_string(struct json_doc *d,
 			return NULL;
 		}
 
-		int cp = read_hex4(p + 2, end);
+		uint32_t cp;
+		size_t n = json_u_escape((const char *)p, (size_t)(end - p),
+					 &cp);
 
-		if (cp < 0) {
+		if (n == 0) {
 			fail(d, JSON_E_SYNTAX, (const char *)p,
 			     "invalid \\u escape in string");
 			return NULL;
@@ -358,22 +379,14 @@ static const unsigned char *scan_string(struct json_doc *d,
 			return NULL;
 		}
 		if (cp >= 0xD800 && cp <= 0xDBFF) {
-			int lo = -1;
-
-			if (end - p >= 12 && p[6] == '\\' && p[7] == 'u')
-				lo = read_hex4(p + 8, end);
-			if (lo < 0xDC00 || lo > 0xDFFF) {
-				fail(d, JSON_E_UTF8, (const char *)p,
-				     "lone high surrogate escape in string");
-				return NULL;
-			}
-			fl |= JN_NONCANON;
-			p += 12;
-			continue;
+			fail(d, JSON_E_UTF8, (const char *)p,
+			     "lone high surrogate escape in string");
+			return NULL;
 		}
-		if (!u_escape_canonical(p, cp))
+		/* A pair is never canonical: the character is written raw. */
+		if (n == 12 || !u_escape_canonical(p, (int)cp))
 			fl |= JN_NONCANON;
-		p += 6;
+		p += n;
 	}
 	*flags |= (uint8_t)(fl << shift);
 	return p + 1;
@@ -395,12 +408,12 @@ static inline const unsigned char *scan_string_fast(struct json_doc *d,
 	return scan_string(d, p, end, flags, shift);
 }
 
-/* Decode one escape at s (s[0] == '\\'); returns its length in the input
- * and stores the code point. The input was validated by the parser. */
-static size_t decode_escape(const unsigned char *s, uint32_t *cp)
+/* Decode one escape at s (s[0] == '\\', before `end`); returns its
+ * length in the input and stores the code point. The input was validated
+ * by the parser. */
+static size_t decode_escape(const unsigned char *s, const unsigned char *end,
+			    uint32_t *cp)
 {
-	int hi, lo;
-
 	switch (s[1]) {
 	case 'b':
 		*cp = '\b';
@@ -418,23 +431,14 @@ static size_t decode_escape(const unsigned char *s, uint32_t *cp)
 		*cp = '\t';
 		return 2;
 	case 'u':
-		break;
+		return json_u_escape((const char *)s, (size_t)(end - s), cp);
 	default:
 		*cp = s[1];
 		return 2;
 	}
-	hi = read_hex4(s + 2, s + 6);
-	if (hi >= 0xD800 && hi <= 0xDBFF) {
-		lo = read_hex4(s + 8, s + 12);
-		*cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) +
-		      ((uint32_t)lo - 0xDC00);
-		return 12;
-	}
-	*cp = (uint32_t)hi;
-	return 6;
 }
 
-static size_t put_utf8(char *out, uint32_t cp)
+size_t json_put_utf8(char *out, uint32_t cp)
 {
 	unsigned char *o = (unsigned char *)out;
 
@@ -475,8 +479,8 @@ size_t json_unescape(const char *s, size_t len, char *out)
 		n += (size_t)(q - p);
 		if (q == end)
 			break;
-		p = q + decode_escape(q, &cp);
-		n += put_utf8(out + n, cp);
+		p = q + decode_escape(q, end, &cp);
+		n += json_put_utf8(out + n, cp);
 	}
 	return n;
 }
@@ -540,11 +544,11 @@ static void write_canonical_body(struct buf *out, const char *s, size_t len)
 		buf_put(out, p, (size_t)(q - p));
 		if (q == end)
 			break;
-		p = q + decode_escape(q, &cp);
+		p = q + decode_escape(q, end, &cp);
 		if (cp < 0x80)
 			put_ascii_canonical(out, cp);
 		else
-			buf_put(out, u, put_utf8(u, cp));
+			buf_put(out, u, json_put_utf8(u, cp));
 	}
 }
 
@@ -567,8 +571,8 @@ static int escaped_equals(const char *raw, size_t rawlen, const char *key,
 			p++;
 			continue;
 		}
-		p += decode_escape(p, &cp);
-		n = put_utf8(u, cp);
+		p += decode_escape(p, end, &cp);
+		n = json_put_utf8(u, cp);
 		if (keylen - k < n || memcmp(key + k, u, n) != 0)
 			return 0;
 		k += n;
@@ -623,6 +627,13 @@ scan_number(const unsigned char *p, const unsigned char *end)
 			p++;
 	}
 	return p;
+}
+
+int json_is_number(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	return len > 0 && scan_number(p, p + len) == p + len;
 }
 
 /* The token at p that is neither a string nor a container: a literal or
@@ -1614,7 +1625,8 @@ static int clone_children(struct json_doc *d, json_ref src, json_ref dst)
 
 int json_set_copy(struct json_doc *d, json_ref r, json_ref from)
 {
-	const uint8_t keyflags = JN_KEY_ARENA | JN_KEY_ESCAPED | JN_KEY_NONCANON;
+	const uint8_t keyflags = JN_KEY_ARENA | JN_KEY_ESCAPED |
+				 JN_KEY_NONCANON;
 	json_ref top;
 
 	if (json_complete_all(d) != 0)

@@ -41,10 +41,12 @@ enum json_type {
 enum json_error {
 	JSON_OK = 0,
 	JSON_E_SYNTAX,		/* not JSON */
-	JSON_E_UTF8,		/* invalid UTF-8 or a lone surrogate escape */
+	JSON_E_UTF8,		/* invalid UTF-8, or a lone surrogate
+				 * escape */
 	JSON_E_DEPTH,		/* nested deeper than the limit */
 	JSON_E_NODES,		/* more values than the limit */
-	JSON_E_MEMORY,		/* arena limit reached, or malloc failed */
+	JSON_E_MEMORY,		/* arena limit reached, or malloc
+				 * failed */
 };
 
 struct json_limits {
@@ -55,7 +57,8 @@ struct json_limits {
 
 /* Node flags. */
 enum {
-	JN_TEXT_ARENA = 0x01,	/* text lives in the arena, not the input */
+	JN_TEXT_ARENA = 0x01,	/* text lives in the arena, not the
+				 * input */
 	JN_KEY_ARENA = 0x02,	/* key lives in the arena */
 	JN_ESCAPED = 0x04,	/* string text has backslash escapes */
 	JN_KEY_ESCAPED = 0x08,	/* key has backslash escapes */
@@ -67,9 +70,11 @@ enum {
 };
 
 struct json_node {
-	uint32_t text;		/* scalar token (strings quoted), or span */
+	uint32_t text;		/* scalar token (strings quoted), or
+				 * span */
 	uint32_t len;
-	uint32_t key;		/* object member: key text, quotes excluded */
+	uint32_t key;		/* object member: key text, quotes
+				 * excluded */
 	uint32_t keylen;
 	json_ref next;		/* next sibling */
 	json_ref first;		/* first child of a container */
@@ -91,7 +96,7 @@ struct json_parse {
 	const char *base;	/* the text's base: input or arena */
 	int arena;
 	uint32_t pos, end;	/* offsets from base */
-	uint32_t depth;		/* open containers, in the doc's frames */
+	uint32_t depth;		/* open containers, in doc->frames */
 	uint32_t key, keylen;	/* a key read, its value not yet */
 	uint8_t keyflags;
 	uint8_t label;		/* enum json_parse_label */
@@ -265,7 +270,22 @@ void json_encode_string(struct buf *out, const char *utf8, size_t len);
  * which needs room for `len` bytes; returns the decoded length. */
 size_t json_unescape(const char *s, size_t len, char *out);
 
+/* The \u escape at s (s[0..1] is "\\u"), within the `avail` bytes at s:
+ * returns its length, 6, or 12 for a surrogate pair (its code point then
+ * above 0xFFFF), with the code point in *cp; a surrogate in *cp stands
+ * alone, which JSON text may not have. 0: no four hex digits follow. */
+size_t json_u_escape(const char *s, size_t avail, uint32_t *cp);
+
+/* Code point `cp` (up to 0x10FFFF, no surrogate) as UTF-8 into `out`,
+ * which has room for 4 bytes; returns the bytes written. */
+size_t json_put_utf8(char *out, uint32_t cp);
+
 /* Check that `len` bytes are valid UTF-8 (RFC 3629). */
 int json_utf8_valid(const char *s, size_t len);
+
+/* Are the `len` bytes exactly one JSON number (RFC 8259 section 6, no
+ * whitespace)? The parser's own test, for numbers written as strings
+ * and for bytecode constants. */
+int json_is_number(const char *s, size_t len);
 
 #endif

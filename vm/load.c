@@ -122,26 +122,6 @@ static const char *const_kind_name(uint8_t k)
 	return k <= VM_K__MAX ? names[k] : "?";
 }
 
-/* These return 1 (it is), 0 (it is not) or -1 (out of memory: which is
- * no reason to call the bytecode malformed). */
-static int is_json_number(const char *s, size_t n)
-{
-	struct json_limits lim = { 1, 2, 0 };
-	struct json_doc d;
-	enum json_error e;
-	int ok;
-
-	if (n == 0)
-		return 0;
-	if (json_doc_init(&d, &lim) != 0)
-		return -1;
-	e = json_parse(&d, s, n, 0, 0);
-	ok = e == JSON_OK && json_type_of(&d, d.root) == JSON_NUMBER &&
-	     d.srclen == n && d.nodes[d.root].len == n;
-	json_doc_free(&d);
-	return e == JSON_E_MEMORY ? -1 : ok;
-}
-
 int vm_number_cents(const char *s, size_t n)
 {
 	size_t i = 0, digits_end, dot = 0;
@@ -268,10 +248,8 @@ static int prepare_const(struct reader *r, struct vm_program *p,
 				const_kind_name(c->kind));
 		break;
 	case VM_K_NUMBER:
-		ok = is_json_number(c->data, c->len);
-		if (ok <= 0) {
-			rd_fail(r, ok < 0 ? "out of memory" : "number constant "
-				"is not a JSON number");
+		if (!json_is_number(c->data, c->len)) {
+			rd_fail(r, "number constant is not a JSON number");
 			break;
 		}
 		{
@@ -846,7 +824,8 @@ static int read_sections(struct vm_program *p, struct vm_error *err)
 	for (uint32_t i = 0; i < p->nconsts; i++)
 		if (check_const_refs(p, i, err) != 0)
 			return -1;
-	if (check_matchers(p, err) != 0 || check_param_values(p, name, err) != 0)
+	if (check_matchers(p, err) != 0 ||
+	    check_param_values(p, name, err) != 0)
 		return -1;
 	if (name >= p->nconsts || p->consts[name].kind != VM_K_STRING) {
 		snprintf(err->msg, sizeof err->msg, "META: policy name is "
@@ -943,7 +922,6 @@ int vm_program_set_param(struct vm_program *p, const char *name,
 	struct vm_param *pa = NULL;
 	struct vm_const *c;
 	char *copy;
-	int ok;
 
 	for (uint32_t i = 0; i < p->nparams; i++)
 		if (p->params[i].name_len == nlen &&
@@ -957,15 +935,9 @@ int vm_program_set_param(struct vm_program *p, const char *name,
 	c = &p->consts[pa->konst];
 	switch (c->kind) {
 	case VM_K_NUMBER:
-		ok = is_json_number(value, vlen);
-		if (ok <= 0) {
-			if (ok < 0)
-				snprintf(err->msg, sizeof err->msg, "out of "
-					 "memory");
-			else
-				snprintf(err->msg, sizeof err->msg, "parameter "
-					 "'%s' takes a number, not '%s'", name,
-					 value);
+		if (!json_is_number(value, vlen)) {
+			snprintf(err->msg, sizeof err->msg, "parameter '%s' "
+				 "takes a number, not '%s'", name, value);
 			return -1;
 		}
 		if ((pa->flags & VM_PARAM_RANGE) &&

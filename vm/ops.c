@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "exec.h"
 
 #define OPERAND(ops, i) vm_u32((ops) + 4 * (i))
@@ -524,25 +525,8 @@ int vm_op_keep(struct vm_exec *ex, const unsigned char *ops)
 
 /* ---- string transforms --------------------------------------------------- */
 
-/* The policy statement an operator comes from, for reject messages: the
- * author wrote `shift`, not SHIFT_DATE. */
-static const char *statement_word(enum vm_opcode op)
-{
-	switch (op) {
-	case OP_MASK:		return "mask";
-	case OP_PSEUDONYMIZE:	return "pseudonymize";
-	case OP_REPLACE_RE:	return "replace";
-	case OP_TRUNCATE_IP:	return "truncate";
-	case OP_TRUNCATE:	return "truncate";
-	case OP_REDACT:		return "redact";
-	case OP_ROUND:		return "round";
-	case OP_BUCKET:		return "bucket";
-	case OP_SHIFT_DATE:	return "shift";
-	case OP_TOKENIZE:	return "tokenize";
-	default:		return vm_opinfo[op].name;
-	}
-}
-
+/* Reject messages name an operator by the policy statement it comes
+ * from (its word): the author wrote `shift`, not SHIFT_DATE. */
 static int wrong_type(struct vm_exec *ex, enum vm_opcode op,
 		      const struct vm_path *path, json_ref r, uint32_t mode,
 		      const char *why)
@@ -563,7 +547,7 @@ static int wrong_type(struct vm_exec *ex, enum vm_opcode op,
 		return 0;
 	default:
 		return vm_reject(ex, VM_R_TYPE, "%s: the value at %s %s",
-				 statement_word(op), vm_path_name(ex, path),
+				 vm_opinfo[op].word, vm_path_name(ex, path),
 				 why);
 	}
 }
@@ -653,7 +637,7 @@ int vm_each_value(struct vm_exec *ex, enum vm_opcode op,
 		}
 		if (buf_failed(&ex->tmp))
 			return vm_reject(ex, VM_R_MEMORY, "%s result larger "
-					 "than %u bytes", statement_word(op),
+					 "than %u bytes", vm_opinfo[op].word,
 					 ex->lim.max_memory);
 		/* An empty result may have no buffer at all: memcmp must
 		 * not see NULL (regression: UB on masking ""). */
@@ -695,11 +679,6 @@ static int maskable(unsigned char c)
 	       ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-static int is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* `as "***-**-####"`: the template, its #s filled with the value's last
  * characters when those are all digits, masked otherwise. */
 static void mask_template(struct vm_exec *ex, const char *tpl, size_t tlen,
@@ -716,7 +695,7 @@ static void mask_template(struct vm_exec *ex, const char *tpl, size_t tlen,
 		at--;
 		if (((unsigned char)s[at] & 0xC0) != 0x80) {
 			have++;
-			digits &= is_digit((unsigned char)s[at]);
+			digits &= vm_is_digit((unsigned char)s[at]);
 		}
 	}
 	digits &= have == want;
@@ -885,7 +864,7 @@ int vm_parse_ip(const char *s, size_t len, unsigned char addr[16])
 	if (memchr(text, ':', len) != NULL)
 		return inet_pton(AF_INET6, text, addr) == 1 ? 16 : 0;
 	for (size_t i = 0; i <= len; i++) {
-		if (i < len && is_digit((unsigned char)text[i])) {
+		if (i < len && vm_is_digit((unsigned char)text[i])) {
 			v = v * 10 + (unsigned)(text[i] - '0');
 			if (++digits > 3 || v > 255)
 				return 0;

@@ -94,9 +94,11 @@ struct vm_program {
 	uint32_t max_captures;	/* largest capture count of any regex */
 
 	int has_key;
-	crypto_auth_hmacsha256_state hmac;	/* keyed once, copied per use */
+	/* Keyed once, copied for each use. */
+	crypto_auth_hmacsha256_state hmac;
 
-	struct vm_dset **dsets;	/* the detector sets REDACT uses, compiled */
+	struct vm_dset **dsets;	/* the detector sets REDACT uses,
+				 * compiled */
 	uint32_t ndsets;
 };
 

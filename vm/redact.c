@@ -44,14 +44,15 @@ int vm_detect_prepare(struct vm_program *p, struct vm_error *err)
 
 	/* The verifier has checked every instruction and 'd' operand. */
 	while (pc < p->code_len) {
-		const char *kinds = vm_opinfo[p->code[pc]].operands;
+		enum vm_opcode op = p->code[pc];
+		const char *kinds = vm_opinfo[op].operands;
 
 		for (size_t i = 0; kinds[i]; i++)
 			if (kinds[i] == 'd' &&
 			    add_set(p, vm_u32(p->code + pc + 1 + 4 * i),
 				    err) != 0)
 				return -1;
-		pc += 1 + 4 * (uint32_t)strlen(kinds);
+		pc += vm_instr_len(op);
 	}
 	return 0;
 }

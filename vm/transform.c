@@ -10,47 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "exec.h"
 
 #define OPERAND(ops, i) vm_u32((ops) + 4 * (i))
 
-static int is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* ---- numbers ------------------------------------------------------------ */
-
-/* Strict JSON number syntax (RFC 8259), for numbers written as strings. */
-static int json_number_text(const char *s, size_t len)
-{
-	size_t i = 0, d;
-
-	if (i < len && s[i] == '-')
-		i++;
-	if (i < len && s[i] == '0')
-		i++;
-	else if (i < len && s[i] >= '1' && s[i] <= '9')
-		while (i < len && is_digit((unsigned char)s[i]))
-			i++;
-	else
-		return 0;
-	if (i < len && s[i] == '.') {
-		for (d = ++i; i < len && is_digit((unsigned char)s[i]); i++)
-			;
-		if (i == d)
-			return 0;
-	}
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		if (++i < len && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (d = i; i < len && is_digit((unsigned char)s[i]); i++)
-			;
-		if (i == d)
-			return 0;
-	}
-	return i == len;
-}
 
 /* A decimal number: the value of `digits` (no sign, no point) times
  * 10^exp, negative or not. */
@@ -185,7 +150,7 @@ static int do_round(struct vm_exec *ex, const unsigned char *ops,
 	struct decimal x, step;
 	u128 v, unit, q, r;
 
-	if (!json_number_text(s, len))
+	if (!json_is_number(s, len))
 		return vm_mismatch(ex, "is not a number") + 1;
 	if (len >= MAX_NUMBER)
 		return vm_mismatch(ex, "is too long a number to round");
@@ -279,7 +244,7 @@ static int digits_at(const char *s, size_t len, size_t at, size_t n)
 	if (at + n > len)
 		return 0;
 	for (size_t i = at; i < at + n; i++)
-		if (!is_digit((unsigned char)s[i]))
+		if (!vm_is_digit((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
@@ -304,7 +269,7 @@ static int valid_time(const char *s, size_t len)
 		if (i < len && s[i] == '.') {
 			size_t f = ++i;
 
-			while (i < len && is_digit((unsigned char)s[i]))
+			while (i < len && vm_is_digit((unsigned char)s[i]))
 				i++;
 			if (i == f)
 				return 0;

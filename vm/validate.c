@@ -10,12 +10,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "detect_impl.h"
-
-static int is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
 
 static int is_upper(unsigned char c)
 {
@@ -34,7 +30,7 @@ static size_t digits_of(const char *s, size_t len, char *out, size_t max)
 	size_t n = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		if (!is_digit((unsigned char)s[i]))
+		if (!vm_is_digit((unsigned char)s[i]))
 			continue;
 		if (n == max)
 			return max + 1;
@@ -67,7 +63,7 @@ int vm_luhn(const char *s, size_t len)
 	for (size_t i = len; i-- > 0;) {
 		unsigned d;
 
-		if (!is_digit((unsigned char)s[i]))
+		if (!vm_is_digit((unsigned char)s[i]))
 			continue;
 		d = (unsigned)(s[i] - '0');
 		if (twice)
@@ -94,11 +90,12 @@ static const struct brand {
 	{ 4, 4, 1, L(13) | L(16) | L(19) },		/* Visa */
 	{ 51, 55, 2, L(16) },				/* Mastercard */
 	{ 2221, 2720, 4, L(16) },			/* Mastercard */
-	{ 34, 34, 2, L(15) },				/* American Express */
-	{ 37, 37, 2, L(15) },				/* American Express */
+	{ 34, 34, 2, L(15) },				/* Amex */
+	{ 37, 37, 2, L(15) },				/* Amex */
 	{ 6011, 6011, 4, L16_19 },			/* Discover */
 	{ 644, 649, 3, L16_19 },			/* Discover */
-	{ 65, 65, 2, L16_19 },				/* Discover, RuPay */
+	/* Discover, and RuPay too. */
+	{ 65, 65, 2, L16_19 },
 	{ 62, 62, 2, L16_19 },				/* UnionPay */
 	{ 3528, 3589, 4, L16_19 },			/* JCB */
 	{ 36, 36, 2, L14_19 },				/* Diners Club */
@@ -170,7 +167,7 @@ unsigned vm_iban_mod97(const char *iban, size_t n)
 	for (size_t k = 0; k < n; k++) {
 		unsigned char c = (unsigned char)iban[(k + 4) % n];
 
-		if (is_digit(c))
+		if (vm_is_digit(c))
 			r = (r * 10 + (c - '0')) % 97;
 		else
 			r = (r * 100 + (c - 'A' + 10)) % 97;
@@ -309,7 +306,7 @@ static int valid_e164(const char *s, size_t len)
 				i += 2;
 			continue;
 		}
-		if (!is_digit((unsigned char)s[i]))
+		if (!vm_is_digit((unsigned char)s[i]))
 			continue;
 		if (n == 15)
 			return 0;
@@ -389,7 +386,7 @@ int vm_valid_aws_secret(const char *s, size_t len)
 		count[c]++;
 		upper |= is_upper(c);
 		lower |= is_lower(c);
-		digit |= is_digit(c);
+		digit |= vm_is_digit(c);
 	}
 	for (size_t c = 0; c < 256; c++)
 		if (count[c])
@@ -404,7 +401,7 @@ static int b64url(unsigned char c)
 		return c - 'A';
 	if (is_lower(c))
 		return c - 'a' + 26;
-	if (is_digit(c))
+	if (vm_is_digit(c))
 		return c - '0' + 52;
 	return c == '-' ? 62 : c == '_' ? 63 : -1;
 }

@@ -23,13 +23,6 @@
 #include "alloc.h"
 #include "detect.h"
 
-const struct vm_opinfo vm_opinfo[OP__COUNT] = {
-#define VM_OPINFO(name, operands, pops, pushes, doc) \
-	[OP_##name] = { #name, operands, pops, pushes, doc },
-	VM_OPCODES(VM_OPINFO)
-#undef VM_OPINFO
-};
-
 /* Abstract state at one pc: stack depth (-1: not reached yet) and the
  * slot types as bits, bit i set when slot i holds a boolean. */
 struct slot_state {
@@ -61,21 +54,10 @@ static int vfail(struct verifier *v, uint32_t pc, const char *fmt, ...)
 	return -1;
 }
 
-static uint32_t instr_len(enum vm_opcode op)
-{
-	return 1 + 4 * (uint32_t)strlen(vm_opinfo[op].operands);
-}
-
-static int is_terminator(enum vm_opcode op)
-{
-	return op == OP_HALT || op == OP_DROP || op == OP_JUMP;
-}
-
+/* Whether `op` jumps: a jump's j operand is its first (opcodes.h). */
 static int is_jump(enum vm_opcode op)
 {
-	return op == OP_JUMP || op == OP_JUMP_IF_FALSE ||
-	       op == OP_JUMP_IF_TRUE || op == OP_JUMP_FALSE_KEEP ||
-	       op == OP_JUMP_TRUE_KEEP;
+	return vm_opinfo[op].operands[0] == 'j';
 }
 
 /* Pass 1: instruction boundaries. */
@@ -88,11 +70,11 @@ static int decode(struct verifier *v)
 
 		if (op >= OP__COUNT)
 			return vfail(v, pc, "unknown opcode 0x%02x", op);
-		if (instr_len(op) > len - pc)
+		if (vm_instr_len(op) > len - pc)
 			return vfail(v, pc, "%s is truncated",
 				     vm_opinfo[op].name);
 		v->starts[pc] = 1;
-		pc += instr_len(op);
+		pc += vm_instr_len(op);
 	}
 	return 0;
 }
@@ -138,58 +120,6 @@ static int key_id(const struct vm_const *c)
 	return 1;
 }
 
-/* The operands of REDACT and the whole-value operators. Keyed ones need
- * a program that asks for a key, so that none runs unkeyed. */
-static int check_new_operands(struct verifier *v, uint32_t pc,
-			      enum vm_opcode op, const uint32_t *a)
-{
-	const struct vm_program *p = v->p;
-	uint32_t kind;
-	int keyed = 0;
-
-	switch (op) {
-	case OP_REDACT:
-		kind = a[2] & ~(uint32_t)VM_REDACT_KEYS;
-		if (kind >= VM_REDACT__KINDS || (kind == VM_REDACT_TEXT &&
-						 a[5] == VM_NONE))
-			return vfail(v, pc, "REDACT replacement %u is not "
-				     "valid", a[2]);
-		if (a[3] > 1000000 || a[4] > 1000000 ||
-		    (kind == VM_REDACT_PSEUDONYM && (a[3] < 1 || a[3] > 64)))
-			return vfail(v, pc, "REDACT count out of range");
-		keyed = kind == VM_REDACT_PSEUDONYM || kind == VM_REDACT_FAKE;
-		break;
-	case OP_ROUND:
-	case OP_BUCKET:
-		if (!positive(p, a[1]))
-			return vfail(v, pc, "%s step is not positive",
-				     vm_opinfo[op].name);
-		break;
-	case OP_SHIFT_DATE:
-		if (a[1] < 1 || a[1] > 36500)
-			return vfail(v, pc, "SHIFT_DATE days %u is not "
-				     "1..36500", a[1]);
-		keyed = 1;
-		break;
-	case OP_TRUNCATE:
-		if (a[1] > 1000000)
-			return vfail(v, pc, "TRUNCATE length out of range");
-		break;
-	case OP_TOKENIZE:
-		if (a[3] < 1 || a[3] > 51 || !key_id(&p->consts[a[2]]))
-			return vfail(v, pc, "TOKENIZE key id or length out "
-				     "of range");
-		keyed = 1;
-		break;
-	default:
-		break;
-	}
-	if (keyed && !(p->flags & VM_META_NEEDS_KEY))
-		return vfail(v, pc, "%s is keyed but the program does not "
-			     "ask for a key", vm_opinfo[op].name);
-	return 0;
-}
-
 /* A sample rate is a percentage, and stays one when it is a parameter:
  * then binding checks the parameter's range, which must lie in 0..100. */
 static int check_rate(struct verifier *v, uint32_t pc, uint32_t k)
@@ -208,157 +138,215 @@ static int check_rate(struct verifier *v, uint32_t pc, uint32_t k)
 	return 0;
 }
 
-/* Pass 2: one instruction's operands, and what each opcode demands of
- * them beyond their kinds. */
-static int check_operands(struct verifier *v, uint32_t pc)
+/* One operand `x` of kind `kind`: an index in range naming what the kind
+ * says, a jump to an instruction, a known mode or detector set. */
+static int check_operand(struct verifier *v, uint32_t pc,
+			 enum vm_opcode op, char kind, uint32_t x,
+			 uint32_t next)
 {
 	const struct vm_program *p = v->p;
-	enum vm_opcode op = p->code[pc];
-	const char *kinds = vm_opinfo[op].operands;
-	uint32_t a[8], next = pc + instr_len(op);
 
-	for (size_t i = 0; kinds[i]; i++) {
-		uint32_t x = vm_u32(p->code + pc + 1 + 4 * i);
-
-		a[i] = x;
-		switch (kinds[i]) {
-		case 'p':
-			if (x >= p->npaths)
-				return vfail(v, pc, "path %u out of range", x);
-			break;
-		case 'k':
-			if (want_const(v, pc, x, 0, NULL))
-				return -1;
-			if (p->consts[x].kind > VM_K_JSON)
-				return vfail(v, pc, "constant %u is not a "
-					     "value", x);
-			break;
-		case 's':
-		case 'S':
-			if (kinds[i] == 'S' && x == VM_NONE)
-				break;
-			if (want_const(v, pc, x, VM_K_STRING, "a string"))
-				return -1;
-			/* Names, reasons and masks are checked here once;
-			 * a parameter could change them after. */
-			if (p->param_of[x] != VM_NONE)
-				return vfail(v, pc, "constant %u is a "
-					     "parameter's value", x);
-			break;
-		case 'n':
-			if (want_const(v, pc, x, VM_K_NUMBER, "a number"))
-				return -1;
-			/* A parameter may set a sample rate (binding checks
-			 * its range: check_rate), not a step positive()
-			 * approved: 0 would divide by zero. */
-			if (op != OP_SAMPLE && p->param_of[x] != VM_NONE)
-				return vfail(v, pc, "constant %u is a "
-					     "parameter's value", x);
-			break;
-		case 'l':
-			if (want_const(v, pc, x, VM_K_LIST, "a list"))
-				return -1;
-			break;
-		case 'L':
-			/* The loader saw its paths are all plain ones. */
-			if (want_const(v, pc, x, VM_K_PATHLIST,
-				       "a path list"))
-				return -1;
-			break;
-		case 'r':
-			if (want_const(v, pc, x, VM_K_REGEX, "a regex"))
-				return -1;
-			break;
-		case 'm':
-			if (want_const(v, pc, x, VM_K_MATCHER, "a matcher"))
-				return -1;
-			break;
-		case 't':
-			if (want_const(v, pc, x, VM_K_PATTERN, "a pattern"))
-				return -1;
-			break;
-		case 'j':
-			if (x >= p->code_len - next ||
-			    !v->starts[next + x])
-				return vfail(v, pc, "jump to %u is out of "
-					     "range or mid-instruction",
-					     next + x);
-			break;
-		case 'e':
-			if (x > VM_ELSE_DELETE)
-				return vfail(v, pc, "bad type-mismatch mode "
-					     "%u", x);
-			break;
-		case 'd':
-			if (x == 0 || (x & ~vm_detect_all()))
-				return vfail(v, pc, "detector set 0x%x is not "
-					     "valid", x);
-			break;
-		case 'u':
-			break;
-		default:
-			return vfail(v, pc, "opcode table: bad operand kind");
-		}
+	switch (kind) {
+	case 'p':
+		if (x >= p->npaths)
+			return vfail(v, pc, "path %u out of range", x);
+		return 0;
+	case 'k':
+		if (want_const(v, pc, x, 0, NULL))
+			return -1;
+		if (p->consts[x].kind > VM_K_JSON)
+			return vfail(v, pc, "constant %u is not a value", x);
+		return 0;
+	case 'S':
+		if (x == VM_NONE)
+			return 0;
+		/* fall through */
+	case 's':
+		if (want_const(v, pc, x, VM_K_STRING, "a string"))
+			return -1;
+		/* Names, reasons and masks are checked here once; a
+		 * parameter could change them after. */
+		if (p->param_of[x] != VM_NONE)
+			return vfail(v, pc, "constant %u is a parameter's "
+				     "value", x);
+		return 0;
+	case 'n':
+		if (want_const(v, pc, x, VM_K_NUMBER, "a number"))
+			return -1;
+		/* A parameter may set a sample rate (binding checks its
+		 * range: check_rate), not a step positive() approved: 0
+		 * would divide by zero. */
+		if (op != OP_SAMPLE && p->param_of[x] != VM_NONE)
+			return vfail(v, pc, "constant %u is a parameter's "
+				     "value", x);
+		return 0;
+	case 'l':
+		return want_const(v, pc, x, VM_K_LIST, "a list");
+	case 'L':
+		/* The loader saw its paths are all plain ones. */
+		return want_const(v, pc, x, VM_K_PATHLIST, "a path list");
+	case 'r':
+		return want_const(v, pc, x, VM_K_REGEX, "a regex");
+	case 'm':
+		return want_const(v, pc, x, VM_K_MATCHER, "a matcher");
+	case 't':
+		return want_const(v, pc, x, VM_K_PATTERN, "a pattern");
+	case 'j':
+		if (x >= p->code_len - next || !v->starts[next + x])
+			return vfail(v, pc, "jump to %u is out of range or "
+				     "mid-instruction", next + x);
+		return 0;
+	case 'e':
+		if (x > VM_ELSE_DELETE)
+			return vfail(v, pc, "bad type-mismatch mode %u", x);
+		return 0;
+	case 'd':
+		if (x == 0 || (x & ~vm_detect_all()))
+			return vfail(v, pc, "detector set 0x%x is not valid",
+				     x);
+		return 0;
+	case 'u':
+		return 0;
+	default:
+		return vfail(v, pc, "opcode table: bad operand kind");
 	}
+}
+
+/* What the whole-value operators demand of their operands beyond their
+ * kinds. */
+static int check_value_rules(struct verifier *v, uint32_t pc,
+			     enum vm_opcode op, const uint32_t *a)
+{
+	const struct vm_program *p = v->p;
+	uint32_t kind;
 
 	switch (op) {
-	case OP_MATCH:
-	case OP_ARRAYS:
-	case OP_PATTERN:
-		if (p->paths[a[0]].mode != VM_PATH_PATTERN)
-			return vfail(v, pc, "%s needs a pattern path",
+	case OP_REDACT:
+		kind = a[2] & ~(uint32_t)VM_REDACT_KEYS;
+		if (kind >= VM_REDACT__KINDS || (kind == VM_REDACT_TEXT &&
+						 a[5] == VM_NONE))
+			return vfail(v, pc, "REDACT replacement %u is not "
+				     "valid", a[2]);
+		if (a[3] > 1000000 || a[4] > 1000000 ||
+		    (kind == VM_REDACT_PSEUDONYM && (a[3] < 1 || a[3] > 64)))
+			return vfail(v, pc, "REDACT count out of range");
+		return 0;
+	case OP_ROUND:
+	case OP_BUCKET:
+		if (!positive(p, a[1]))
+			return vfail(v, pc, "%s step is not positive",
 				     vm_opinfo[op].name);
-		break;
-	case OP_SET:
-		if (!writable(&p->paths[a[0]]))
-			return vfail(v, pc, "SET path cannot be written");
-		break;
-	case OP_RENAME:
-	case OP_COPY:
-		if (!p->paths[a[0]].definite || !p->paths[a[1]].definite ||
-		    !writable(&p->paths[a[1]]))
-			return vfail(v, pc, "%s needs definite paths",
-				     vm_opinfo[op].name);
-		break;
+		return 0;
+	case OP_SHIFT_DATE:
+		if (a[1] < 1 || a[1] > 36500)
+			return vfail(v, pc, "SHIFT_DATE days %u is not "
+				     "1..36500", a[1]);
+		return 0;
+	case OP_TRUNCATE:
+		if (a[1] > 1000000)
+			return vfail(v, pc, "TRUNCATE length out of range");
+		return 0;
+	case OP_TOKENIZE:
+		if (a[3] < 1 || a[3] > 51 || !key_id(&p->consts[a[2]]))
+			return vfail(v, pc, "TOKENIZE key id or length out "
+				     "of range");
+		return 0;
+	case OP_PSEUDONYMIZE:
+		if (a[1] < 1 || a[1] > 64)
+			return vfail(v, pc, "PSEUDONYMIZE length %u is not "
+				     "1..64", a[1]);
+		return 0;
 	case OP_MASK:
 		if (a[1] > 1000000 || a[2] > 1000000)
 			return vfail(v, pc, "MASK keeps too many characters");
 		if (a[3] != VM_NONE && p->consts[a[3]].len == 0)
 			return vfail(v, pc, "MASK with an empty mask");
-		break;
-	case OP_BOOL:
-		if (a[0] > 1)
-			return vfail(v, pc, "BOOL %u is not 0 or 1", a[0]);
-		break;
-	case OP_PSEUDONYMIZE:
-		if (a[1] < 1 || a[1] > 64)
-			return vfail(v, pc, "PSEUDONYMIZE length %u is not "
-				     "1..64", a[1]);
-		/* Without the flag the host would run it unkeyed. */
-		if (!(p->flags & VM_META_NEEDS_KEY))
-			return vfail(v, pc, "PSEUDONYMIZE in a program not "
-				     "marked as needing a key");
-		break;
-	case OP_SAMPLE:
-		return check_rate(v, pc, a[0]);
+		return 0;
 	case OP_TRUNCATE_IP:
 		if ((a[1] > 32 && a[1] != VM_NONE) ||
 		    (a[2] > 128 && a[2] != VM_NONE) ||
 		    (a[1] == VM_NONE && a[2] == VM_NONE))
 			return vfail(v, pc, "TRUNCATE_IP prefixes out of "
 				     "range");
-		break;
+		return 0;
 	default:
-		if (check_new_operands(v, pc, op, a) != 0)
-			return -1;
-		break;
+		return 0;
+	}
+}
+
+/* What the other opcodes demand of their operands beyond their kinds. */
+static int check_rules(struct verifier *v, uint32_t pc, enum vm_opcode op,
+		       const uint32_t *a)
+{
+	const struct vm_program *p = v->p;
+
+	switch (op) {
+	case OP_SET:
+		if (!writable(&p->paths[a[0]]))
+			return vfail(v, pc, "SET path cannot be written");
+		return 0;
+	case OP_RENAME:
+	case OP_COPY:
+		if (!p->paths[a[0]].definite || !p->paths[a[1]].definite ||
+		    !writable(&p->paths[a[1]]))
+			return vfail(v, pc, "%s needs definite paths",
+				     vm_opinfo[op].name);
+		return 0;
+	case OP_BOOL:
+		if (a[0] > 1)
+			return vfail(v, pc, "BOOL %u is not 0 or 1", a[0]);
+		return 0;
+	case OP_SAMPLE:
+		return check_rate(v, pc, a[0]);
+	default:
+		return check_value_rules(v, pc, op, a);
+	}
+}
+
+/* Pattern paths belong to the opcodes flagged VM_OPF_PATTERN (their p
+ * operand is always one), and to no other. */
+static int check_pattern_paths(struct verifier *v, uint32_t pc,
+			       enum vm_opcode op, const uint32_t *a)
+{
+	const struct vm_program *p = v->p;
+	const char *kinds = vm_opinfo[op].operands;
+
+	if (vm_opinfo[op].flags & VM_OPF_PATTERN) {
+		if (p->paths[a[0]].mode != VM_PATH_PATTERN)
+			return vfail(v, pc, "%s needs a pattern path",
+				     vm_opinfo[op].name);
+		return 0;
 	}
 	for (size_t i = 0; kinds[i]; i++)
-		if (kinds[i] == 'p' && p->paths[a[i]].mode ==
-		    VM_PATH_PATTERN && op != OP_MATCH && op != OP_ARRAYS &&
-		    op != OP_PATTERN)
+		if (kinds[i] == 'p' &&
+		    p->paths[a[i]].mode == VM_PATH_PATTERN)
 			return vfail(v, pc, "pattern path outside MATCH");
 	return 0;
+}
+
+/* Pass 2: one instruction's operands, one by one as their kinds say,
+ * then what its opcode demands of them together. */
+static int check_operands(struct verifier *v, uint32_t pc)
+{
+	const struct vm_program *p = v->p;
+	enum vm_opcode op = p->code[pc];
+	const char *kinds = vm_opinfo[op].operands;
+	uint32_t a[VM_MAX_OPERANDS], next = pc + vm_instr_len(op);
+
+	for (size_t i = 0; kinds[i]; i++) {
+		a[i] = vm_u32(p->code + pc + 1 + 4 * i);
+		if (check_operand(v, pc, op, kinds[i], a[i], next) != 0)
+			return -1;
+	}
+	if (vm_opinfo[op].flags & VM_OPF_PATTERN)
+		return check_pattern_paths(v, pc, op, a);
+	if (check_rules(v, pc, op, a) != 0)
+		return -1;
+	/* Without the flag the host would run it unkeyed. */
+	if (vm_op_keyed(op, a) && !(p->flags & VM_META_NEEDS_KEY))
+		return vfail(v, pc, "%s is keyed but the program does not "
+			     "ask for a key", vm_opinfo[op].name);
+	return check_pattern_paths(v, pc, op, a);
 }
 
 /* Merge state `s` into pc `to`; paths that meet must agree. */
@@ -377,6 +365,55 @@ static int flow_to(struct verifier *v, uint32_t from, uint32_t to,
 	return 0;
 }
 
+/* Where the jump at `pc` goes. */
+static uint32_t jump_target(const struct vm_program *p, uint32_t pc)
+{
+	return pc + vm_instr_len(p->code[pc]) + vm_u32(p->code + pc + 1);
+}
+
+/* The stack `s` before the instruction at `pc` holds what it pops, and
+ * nothing more where it needs an empty stack. */
+static int check_slots(struct verifier *v, uint32_t pc, struct slot_state s)
+{
+	const struct vm_opinfo *info = &vm_opinfo[v->p->code[pc]];
+	size_t npop = strlen(info->pops);
+
+	if ((size_t)s.depth < npop)
+		return vfail(v, pc, "%s: stack underflow", info->name);
+	if ((info->flags & VM_OPF_EMPTY) && s.depth != 0)
+		return vfail(v, pc, "%s needs an empty stack", info->name);
+	for (size_t i = 0; i < npop; i++) {
+		int slot = s.depth - (int)npop + (int)i;
+		int is_bool = (s.bools >> slot) & 1;
+
+		if (is_bool != (info->pops[i] == 'b'))
+			return vfail(v, pc, "%s: slot %d holds %s",
+				     info->name, slot,
+				     is_bool ? "a boolean" : "values");
+	}
+	return 0;
+}
+
+/* The stack `s` after the instruction at `pc` pops and pushes. */
+static int step_slots(struct verifier *v, uint32_t pc, struct slot_state *s)
+{
+	const struct vm_opinfo *info = &vm_opinfo[v->p->code[pc]];
+
+	s->depth -= (int)strlen(info->pops);
+	s->bools &= s->depth >= 64 ? ~0ull : (1ull << s->depth) - 1;
+	for (size_t i = 0; info->pushes[i]; i++) {
+		if (s->depth >= VM_MAX_STACK)
+			return vfail(v, pc, "stack deeper than %d",
+				     VM_MAX_STACK);
+		if (info->pushes[i] == 'b')
+			s->bools |= 1ull << s->depth;
+		s->depth++;
+	}
+	if ((uint32_t)s->depth > v->max_depth)
+		v->max_depth = (uint32_t)s->depth;
+	return 0;
+}
+
 /* Pass 3: abstract interpretation over the forward-only control flow.
  * Visiting pcs in increasing order sees every predecessor first. */
 static int check_flow(struct verifier *v)
@@ -386,71 +423,35 @@ static int check_flow(struct verifier *v)
 	v->at[0] = (struct slot_state){ 0, 0 };
 	for (uint32_t pc = 0; pc < p->code_len; pc++) {
 		enum vm_opcode op;
-		const struct vm_opinfo *info;
+		uint32_t flags;
 		struct slot_state s;
-		uint32_t next;
-		size_t npop, npush;
 
 		if (!v->starts[pc])
 			continue;
 		op = p->code[pc];
-		info = &vm_opinfo[op];
-		next = pc + instr_len(op);
+		flags = vm_opinfo[op].flags;
 		s = v->at[pc];
 		if (s.depth < 0)
-			return vfail(v, pc, "unreachable %s", info->name);
-
-		npop = strlen(info->pops);
-		npush = strlen(info->pushes);
-		if ((size_t)s.depth < npop)
-			return vfail(v, pc, "%s: stack underflow", info->name);
-		if (npop == 0 && npush == 0 && s.depth != 0 &&
-		    !is_jump(op) && op != OP_RULE)
-			return vfail(v, pc, "%s needs an empty stack",
-				     info->name);
-		for (size_t i = 0; i < npop; i++) {
-			int slot = s.depth - (int)npop + (int)i;
-			int is_bool = (s.bools >> slot) & 1;
-
-			if (is_bool != (info->pops[i] == 'b'))
-				return vfail(v, pc, "%s: slot %d holds %s",
-					     info->name, slot,
-					     is_bool ? "a boolean" : "values");
-		}
-
-		/* The _KEEP jumps keep their boolean on the jump edge. */
-		if (op == OP_JUMP_FALSE_KEEP || op == OP_JUMP_TRUE_KEEP) {
-			uint32_t to = next + vm_u32(p->code + pc + 1);
-
-			if (flow_to(v, pc, to, s) != 0)
-				return -1;
-		}
-		s.depth -= (int)npop;
-		s.bools &= s.depth >= 64 ? ~0ull : (1ull << s.depth) - 1;
-		for (size_t i = 0; i < npush; i++) {
-			if (s.depth >= VM_MAX_STACK)
-				return vfail(v, pc, "stack deeper than %d",
-					     VM_MAX_STACK);
-			if (info->pushes[i] == 'b')
-				s.bools |= 1ull << s.depth;
-			s.depth++;
-		}
-		if ((uint32_t)s.depth > v->max_depth)
-			v->max_depth = (uint32_t)s.depth;
-
-		if (op == OP_JUMP || op == OP_JUMP_IF_FALSE ||
-		    op == OP_JUMP_IF_TRUE) {
-			uint32_t to = next + vm_u32(p->code + pc + 1);
-
-			if (flow_to(v, pc, to, s) != 0)
-				return -1;
-		}
-		if (is_terminator(op))
+			return vfail(v, pc, "unreachable %s",
+				     vm_opinfo[op].name);
+		if (check_slots(v, pc, s) != 0)
+			return -1;
+		/* A jump flagged KEEPB keeps its boolean on the jump edge;
+		 * the others pop it first. */
+		if ((flags & VM_OPF_KEEPB) &&
+		    flow_to(v, pc, jump_target(p, pc), s) != 0)
+			return -1;
+		if (step_slots(v, pc, &s) != 0)
+			return -1;
+		if (is_jump(op) && !(flags & VM_OPF_KEEPB) &&
+		    flow_to(v, pc, jump_target(p, pc), s) != 0)
+			return -1;
+		if (flags & VM_OPF_END)
 			continue;
-		if (next >= p->code_len)
+		if (pc + vm_instr_len(op) >= p->code_len)
 			return vfail(v, pc, "%s runs off the end of the code",
-				     info->name);
-		if (flow_to(v, pc, next, s) != 0)
+				     vm_opinfo[op].name);
+		if (flow_to(v, pc, pc + vm_instr_len(op), s) != 0)
 			return -1;
 	}
 	return 0;

@@ -15,14 +15,6 @@
 #include "detect.h"
 #include "exec.h"
 
-/* Instruction lengths, from the one opcode list. */
-static const uint8_t op_len[OP__COUNT] = {
-#define VM_OPLEN(name, operands, pops, pushes, doc) \
-	[OP_##name] = 1 + 4 * (sizeof(operands) - 1),
-	VM_OPCODES(VM_OPLEN)
-#undef VM_OPLEN
-};
-
 void vm_limits_default(struct vm_limits *l)
 {
 	l->max_depth = 1000;
@@ -516,12 +508,12 @@ static int execute(struct vm_exec *ex)
 
 		ex->pc = pc;
 		/* The verifier only admits known opcodes: another is our
-		 * bug, met before it indexes past op_len. */
+		 * bug, met before it indexes past the length column. */
 		if (code[pc] >= OP__COUNT)
 			return vm_reject(ex, VM_R_INTERNAL, "internal error: "
 					 "bad opcode 0x%02x at pc %u", code[pc],
 					 pc);
-		next = pc + op_len[op];
+		next = pc + vm_instr_len(op);
 		if (vm_charge(ex, 1) != 0)
 			return -1;
 		switch (op) {

@@ -22,7 +22,8 @@ struct vm_limits {
 	uint32_t max_values;	/* JSON values in one event */
 	uint32_t max_memory;	/* bytes of new text per event */
 	uint32_t max_output;	/* bytes of one output event */
-	uint64_t max_steps;	/* work units: instructions, values visited */
+	uint64_t max_steps;	/* work units: instructions, values
+				 * visited */
 	int lazy;		/* validate only what the policy reads before
 				 * it drops an event (json_parse's `lazy`) */
 };
@@ -67,7 +68,8 @@ struct vm_outcome {
 	const char *rule;	/* REJECT: the rule running, or NULL */
 	const char *file;	/* REJECT: policy position, if known */
 	uint32_t line;
-	size_t offset;		/* REJECT for bad JSON: byte in the event */
+	size_t offset;		/* REJECT for bad JSON: byte in the
+				 * event */
 };
 
 /* What the interpreter reports to an optional observer. */

@@ -24,7 +24,8 @@ enum {
 	CLI_OPT_PARAM, CLI_OPT_MAX_EVENT, CLI_OPT_MAX_DEPTH,
 	CLI_OPT_MAX_VALUES, CLI_OPT_MAX_STEPS, CLI_OPT_MAX_OUTPUT,
 	CLI_OPT_MAX_MEMORY, CLI_OPT_LAZY, CLI_OPT_QUIET, CLI_OPT_HELP,
-	CLI_OPT_OWN		/* a command numbers its own options from here */
+	/* A command numbers its own options from here. */
+	CLI_OPT_OWN
 };
 
 #define CLI_POLICY_OPTIONS \
@@ -53,7 +54,8 @@ enum {
 	"  --max-output N        largest output event in bytes (4194304)\n" \
 	"  --max-memory N        bytes of new text per event (8388608)\n" \
 	"  --lazy-validation     read each event only as far as the policy\n" \
-	"                        needs to drop it (malformed JSON beyond that\n" \
+	"                        needs to drop it (malformed JSON beyond " \
+	"that\n" \
 	"                        counts as dropped, not rejected)\n"
 
 struct cli_policy_opts {
@@ -103,7 +105,7 @@ struct ndjson {
 	size_t cap, start, end;
 	size_t scan;		/* [start, scan) holds no newline */
 	size_t max_line;
-	uint64_t base;		/* offset of buf[0] in the (unzipped) input */
+	uint64_t base;		/* buf[0]'s offset in the unzipped data */
 	uint64_t raw;		/* bytes of the file itself read */
 	unsigned long line;	/* number of the line last returned */
 	int eof;

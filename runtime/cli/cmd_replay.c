@@ -40,7 +40,8 @@ static const char usage[] =
 	CLI_POLICY_USAGE
 	"  --event-bus-name BUS  send to this bus (name or ARN)\n"
 	"  --region REGION       the bus's region\n"
-	"  --endpoint-url URL    send here, not to events.REGION.amazonaws.com\n"
+	"  --endpoint-url URL    send here, not to "
+	"events.REGION.amazonaws.com\n"
 	"  --dry-run             write the requests instead of sending them\n"
 	"  --max-request-bytes N entry sizes per call stay below N (262144)\n"
 	"  --rate N              at most N events per second\n"
@@ -283,8 +284,8 @@ struct replay {
 	struct eb_sink *sink;
 	struct rp_pipe *pipe;
 	struct rp_progress pr;
-	double pace;			/* --rate, NDJSON: next event's time */
-	int failed;			/* an error stopped the run */
+	double pace;		/* --rate, NDJSON: next event's time */
+	int failed;		/* an error stopped the run */
 };
 
 /* Everything counted: the resumed run's and this one's. */

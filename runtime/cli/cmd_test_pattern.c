@@ -11,6 +11,7 @@
 
 #include "../../compiler/cc.h"
 #include "../../vm/alloc.h"
+#include "../../vm/file.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -22,9 +23,7 @@ static const char usage[] =
 /* JSON text given inline or as file://PATH; `name` names it in errors. */
 static int argument(const char *arg, struct buf *text, const char **name)
 {
-	FILE *f;
-	char chunk[65536];
-	size_t n;
+	int rc;
 
 	if (strncmp(arg, "file://", 7) != 0) {
 		*name = NULL;
@@ -32,20 +31,12 @@ static int argument(const char *arg, struct buf *text, const char **name)
 		return buf_failed(text) ? -1 : 0;
 	}
 	*name = arg + 7;
-	f = fopen(arg + 7, "rb");
-	if (f == NULL) {
+	rc = vm_file_read(arg + 7, 0, text);
+	if (rc == VM_FILE_OPEN)
 		cli_error("cannot open '%s': %s", arg + 7, strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_put(text, chunk, n);
-	if (ferror(f) || buf_failed(text)) {
+	else if (rc != 0)
 		cli_error("cannot read '%s'", arg + 7);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	return 0;
+	return rc != 0 ? -1 : 0;
 }
 
 /* Text that is not JSON but names a file: the file was meant. */

@@ -13,8 +13,8 @@
 
 #include "../../vm/alloc.h"
 #include "../../vm/buf.h"
+#include "../../vm/key.h"
 #include "../../vm/json.h"
-#include "../../vm/testkey.h"
 #include "cli.h"
 
 const char *cli_prog = "scrub";
@@ -164,52 +164,34 @@ static void print_diag(void *ctx, const char *text)
  * something to guess). Returns 1 with a key, 0 without, -1 on error. */
 static int load_key(const char *key_file, struct buf *key)
 {
-	const char *env = getenv("SCRUB_KEY");
-	char chunk[4096];
-	ssize_t n;
-	int fd;
-
-	if (key_file != NULL && env != NULL) {
+	switch (vm_key_load(key_file, getenv("SCRUB_KEY"), key)) {
+	case VM_KEY_NONE:
+		return 0;
+	case VM_KEY_OK:
+		return 1;
+	case VM_KEY_BOTH:
 		cli_error("both SCRUB_KEY and --key-file give a key: use one "
 			  "(unset SCRUB_KEY, or drop --key-file)");
-		return -1;
-	}
-	if (key_file == NULL) {
-		if (env == NULL)
-			return 0;
-		buf_puts(key, env);
-	} else {
-		fd = open(key_file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			cli_error("cannot open key file '%s': %s", key_file,
-				  strerror(errno));
-			return -1;
-		}
-		while ((n = read(fd, chunk, sizeof chunk)) > 0)
-			buf_put(key, chunk, (size_t)n);
-		close(fd);
-		if (n < 0 || buf_failed(key)) {
-			cli_error("cannot read key file '%s': %s", key_file,
-				  n < 0 ? strerror(errno) : "too large");
-			return -1;
-		}
-		if (key->len && key->data[key->len - 1] == '\n')
-			key->len--;
-		if (key->len && key->data[key->len - 1] == '\r')
-			key->len--;
-	}
-	if (key->len == 0) {
+		break;
+	case VM_KEY_OPEN:
+		cli_error("cannot open key file '%s': %s", key_file,
+			  strerror(errno));
+		break;
+	case VM_KEY_READ:
+		cli_error("cannot read key file '%s': %s", key_file,
+			  buf_failed(key) ? "too large" : strerror(errno));
+		break;
+	case VM_KEY_EMPTY:
 		cli_error("the key %s is empty", key_file ? "file" :
 			  "in SCRUB_KEY");
-		return -1;
-	}
-	if (vm_key_is_test(key->data, key->len)) {
+		break;
+	case VM_KEY_TEST:
 		cli_error("%s scrubc test's public test key: use a secret "
 			  "key", key_file ? "the key file holds" :
 			  "the key in SCRUB_KEY is");
-		return -1;
+		break;
 	}
-	return 1;
+	return -1;
 }
 
 static void warn_short_key(const char *key_file, size_t len)

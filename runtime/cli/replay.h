@@ -45,12 +45,13 @@ enum rp_kind { RL_SKIP, RL_EMIT, RL_DROP, RL_REJECT };
 
 /* One input line, and once scrubbed, what became of it. */
 struct rp_line {
-	uint64_t end;		/* offset just past the line in its input */
+	uint64_t end;		/* offset past the line in its input */
 	unsigned long line;	/* line number in its input */
 	size_t off, len;	/* the line in chunk->in */
 	size_t out, outlen;	/* EMIT: the event line or the PutEvents
 				 * entry; REJECT: the message; in chunk->out */
-	uint32_t size;		/* EMIT to a bus: entry size (AWS formula) */
+	uint32_t size;		/* EMIT to a bus: entry size (AWS
+				 * formula) */
 	uint8_t kind;		/* enum rp_kind */
 	const char *name;	/* DROP: reason; REJECT: code (static or the
 				 * program's: lives as long as the program) */
@@ -127,7 +128,8 @@ int rp_entry(struct json_doc *d, const char *ev, size_t len,
 
 struct eb_config {
 	const char *bus, *region;
-	const char *endpoint;	/* NULL: https://events.REGION.amazonaws.com/ */
+	/* NULL: https://events.REGION.amazonaws.com/ */
+	const char *endpoint;
 	uint64_t max_request;	/* entry sizes per call stay below this */
 	unsigned max_entries;	/* per call, at most 10 */
 	unsigned connections;	/* calls in flight at once */
@@ -182,7 +184,7 @@ void eb_free(struct eb_sink *s);
 struct rp_counts {
 	struct scrub_counters run;	/* read, emitted, dropped, rejected */
 	struct eb_stats sink;
-	uint64_t bytes;			/* input bytes consumed (unzipped) */
+	uint64_t bytes;			/* input bytes read, unzipped */
 };
 
 /* Add `from` into `into`; names are shared, not copied. */

@@ -41,7 +41,7 @@ struct rp_pipe {
 	pthread_t reader, *workers;
 	int nworkers, reader_started;
 	atomic_int reader_done;
-	_Atomic uint64_t raw_done;	/* bytes of the inputs already closed */
+	_Atomic uint64_t raw_done;	/* bytes of the inputs closed */
 	_Atomic uint64_t raw_cur;	/* bytes of the current one */
 	uint64_t raw_total;
 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../../vm/alloc.h"
+#include "../../vm/file.h"
 #include "replay.h"
 
 double rp_now(void)
@@ -162,31 +163,9 @@ void rp_counts_json(struct buf *b, const struct rp_counts *c,
 /* Write and sync a whole file. Returns 0, or -1 with errno. */
 static int write_file(const char *path, const char *data, size_t len)
 {
-	size_t done = 0;
-	int fd, ok, err;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			errno = n < 0 ? errno : EIO;
-			break;
-		}
-		done += (size_t)n;
-	}
-	ok = done == len && fsync(fd) == 0;
-	err = errno;
-	if (close(fd) != 0 && ok) {
-		ok = 0;
-		err = errno;
-	}
-	errno = err;
-	return ok ? 0 : -1;
+	return fd < 0 ? -1 : vm_file_write_synced(fd, data, len);
 }
 
 static void put_string(struct buf *b, const char *key, const char *v)
@@ -373,25 +352,6 @@ static int same_inputs(struct json_doc *d, json_ref list,
 	return r == 0 && i == ninputs;
 }
 
-/* Read a file whole into `b`. */
-static int read_whole(const char *path, struct buf *b)
-{
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, chunk, sizeof chunk)) > 0)
-		buf_put(b, chunk, (size_t)n);
-	close(fd);
-	if (n < 0 || buf_failed(b)) {
-		errno = n < 0 ? errno : EFBIG;
-		return -1;
-	}
-	return 0;
-}
-
 static int parse_checkpoint(struct json_doc *d, struct rp_checkpoint *cp,
 			    const struct rp_identity *id)
 {
@@ -429,7 +389,7 @@ int rp_checkpoint_read(const char *path, struct rp_checkpoint *cp,
 
 	memset(cp, 0, sizeof *cp);
 	buf_init(&b, (size_t)1 << 30);
-	if (read_whole(path, &b) != 0) {
+	if (vm_file_read(path, 0, &b) != 0) {
 		cli_error("cannot read the checkpoint '%s': %s", path,
 			  strerror(errno));
 	} else if (json_doc_init(&d, &jl) != 0) {

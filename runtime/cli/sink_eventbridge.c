@@ -368,8 +368,9 @@ static struct batch *next_queued(struct eb_sink *s)
 	for (size_t i = 0; i < s->npool; i++) {
 		struct batch *b = &s->pool[i];
 
-		if (b->state == B_QUEUED && (best == NULL || b->due < best->due ||
-		    (b->due == best->due && b->seq < best->seq)))
+		if (b->state == B_QUEUED &&
+		    (best == NULL || b->due < best->due ||
+		     (b->due == best->due && b->seq < best->seq)))
 			best = b;
 	}
 	return best;
@@ -676,7 +677,8 @@ static int batch_init(struct eb_sink *s, struct batch *b)
 	curl_easy_setopt(b->easy, CURLOPT_URL, s->url);
 	curl_easy_setopt(b->easy, CURLOPT_HTTPHEADER, s->headers);
 	curl_easy_setopt(b->easy, CURLOPT_AWS_SIGV4, s->sigv4);
-	curl_easy_setopt(b->easy, CURLOPT_USERNAME, getenv("AWS_ACCESS_KEY_ID"));
+	curl_easy_setopt(b->easy, CURLOPT_USERNAME,
+			 getenv("AWS_ACCESS_KEY_ID"));
 	curl_easy_setopt(b->easy, CURLOPT_PASSWORD,
 			 getenv("AWS_SECRET_ACCESS_KEY"));
 	curl_easy_setopt(b->easy, CURLOPT_USERAGENT, "scrub/" SCRUB_VERSION);

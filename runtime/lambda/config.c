@@ -20,16 +20,15 @@
  * than running with a default nobody chose.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
-#include "../../vm/testkey.h"
+#include "../../vm/file.h"
+#include "../../vm/key.h"
 #include "lambda.h"
 
 #define POLICY_FILE_LIMIT (64u << 20)
@@ -123,32 +122,6 @@ static int read_settings(struct lam_config *cfg, struct lam_log *lg,
 	return read_limits(&cfg->limits, e);
 }
 
-/* The whole of a file into `b` (limited by the buffer). */
-static int slurp(const char *path, struct buf *b)
-{
-	char chunk[65536];
-	ssize_t n;
-	int saved = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		buf_put(b, chunk, (size_t)n);
-	}
-	if (n < 0)
-		saved = errno;
-	else if (buf_failed(b))
-		saved = b->err == BUF_LIMIT ? EFBIG : ENOMEM;
-	close(fd);
-	errno = saved;
-	return saved ? -1 : 0;
-}
-
 static scrub_program *load_policy(const char *path, struct lam_log *lg,
 				  struct lam_init_error *e)
 {
@@ -157,7 +130,7 @@ static scrub_program *load_policy(const char *path, struct lam_log *lg,
 	char err[512];
 
 	buf_init(&code, POLICY_FILE_LIMIT);
-	if (slurp(path, &code) != 0) {
+	if (vm_file_read(path, 0, &code) != 0) {
 		fail(e, "Scrub.PolicyError", "cannot read the policy '%s': %s",
 		     path, strerror(errno));
 	} else if (code.len < 4 || memcmp(code.data, "SCRB", 4) != 0) {
@@ -175,37 +148,44 @@ static scrub_program *load_policy(const char *path, struct lam_log *lg,
 	return p;
 }
 
+/* Report what went wrong with the key, in the Lambda's words: -1, or 0
+ * when nothing did. */
+static int key_error(enum vm_key_status st, const char *file,
+		     struct lam_init_error *e)
+{
+	switch (st) {
+	case VM_KEY_NONE:
+	case VM_KEY_OK:
+		break;
+	case VM_KEY_BOTH:
+		return fail(e, "Scrub.KeyError", "set SCRUB_KEY or "
+			    "SCRUB_KEY_FILE, not both");
+	case VM_KEY_OPEN:
+	case VM_KEY_READ:
+		return fail(e, "Scrub.KeyError", "cannot read the key file "
+			    "'%s': %s", file, strerror(errno));
+	case VM_KEY_EMPTY:
+		return fail(e, "Scrub.KeyError", "the key %s is empty",
+			    file ? "file" : "in SCRUB_KEY");
+	case VM_KEY_TEST:
+		return fail(e, "Scrub.KeyError", "the key is scrubc test's "
+			    "public test key: use a secret key");
+	}
+	return 0;
+}
+
 /* Bind the key from SCRUB_KEY_FILE or SCRUB_KEY, if there is one. */
 static int load_key(scrub_program *p, struct lam_init_error *e)
 {
 	const char *file = getenv("SCRUB_KEY_FILE");
-	const char *env = getenv("SCRUB_KEY");
+	enum vm_key_status st;
 	struct buf key;
-	int rc = 0;
+	int rc;
 
-	if (file && env)
-		return fail(e, "Scrub.KeyError", "set SCRUB_KEY or "
-			    "SCRUB_KEY_FILE, not both");
 	buf_init(&key, KEY_FILE_LIMIT);
-	if (env) {
-		buf_puts(&key, env);
-	} else if (file && slurp(file, &key) != 0) {
-		rc = fail(e, "Scrub.KeyError", "cannot read the key file "
-			  "'%s': %s", file, strerror(errno));
-	} else if (file) {
-		/* The same bytes `scrub run --key-file` takes. */
-		if (key.len && key.data[key.len - 1] == '\n')
-			key.len--;
-		if (key.len && key.data[key.len - 1] == '\r')
-			key.len--;
-	}
-	if (rc == 0 && (file || env) && key.len == 0)
-		rc = fail(e, "Scrub.KeyError", "the key %s is empty",
-			  file ? "file" : "in SCRUB_KEY");
-	else if (rc == 0 && vm_key_is_test(key.data, key.len))
-		rc = fail(e, "Scrub.KeyError", "the key is scrubc test's "
-			  "public test key: use a secret key");
-	else if (rc == 0 && key.len > 0)
+	st = vm_key_load(file, getenv("SCRUB_KEY"), &key);
+	rc = key_error(st, file, e);
+	if (st == VM_KEY_OK)
 		scrub_program_set_key(p, key.data, key.len);
 	else if (rc == 0 && scrub_program_needs_key(p))
 		rc = fail(e, "Scrub.KeyError", "policy '%s' pseudonymizes "

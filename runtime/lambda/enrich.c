@@ -66,7 +66,8 @@ struct run {
 	int kinesis;		/* the payload is a Kinesis batch */
 	uint64_t emitted;	/* events in the response so far */
 	uint64_t index;		/* the record at hand, from 1 */
-	char who[192];		/* "record 2 of 3 (sequence number ...)" */
+	char who[192];		/* "record 2 of 3 (sequence number
+				 * ...)" */
 };
 
 static void batch_fail(struct run *x, const char *type, const char *fmt,

@@ -49,7 +49,8 @@ static void read_all(struct json_doc *d)
 /* The same input parsed lazily, finished by `finish`: the same verdict,
  * at the same byte, as the whole parse in `a` (whose result is `whole`). */
 static void same_as_whole(const char *in, size_t len, int canonical,
-			  enum json_error whole, int (*finish)(struct json_doc *))
+			  enum json_error whole,
+			  int (*finish)(struct json_doc *))
 {
 	enum json_error e = json_parse(&lazy, in, len, canonical, 1);
 

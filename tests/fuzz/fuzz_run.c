@@ -72,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_reset(&first);
 		if (st == SCRUB_EMIT) {
 			buf_put(&first, r.out, r.out_len);
-			if (json_parse(&check, r.out, r.out_len, 0, 0) != JSON_OK ||
+			if (json_parse(&check, r.out, r.out_len, 0, 0) !=
+			    JSON_OK ||
 			    json_type_of(&check, check.root) != JSON_OBJECT)
 				fuzz_fail("emitted event is not a JSON object");
 		} else if (st == SCRUB_REJECT && (r.code == NULL ||

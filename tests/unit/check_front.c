@@ -163,6 +163,12 @@ static const struct {
 	{ "policy \"p\"\nset .x = \"abc", "2:10: unterminated string" },
 	{ "policy \"p\"\nset .x = \"a\\qb\"", "2:12: invalid escape '\\q' in "
 	  "string" },
+	{ "policy \"p\"\nset .x = \"\\u12\"", "2:11: \\u needs four hex "
+	  "digits" },
+	{ "policy \"p\"\nset .x = \"\\ud800\\u0041\"", "2:11: lone "
+	  "surrogate in string" },
+	{ "policy \"p\"\nset .x = \"a\\udc00\"", "2:12: lone surrogate in "
+	  "string" },
 	{ "policy \"p\"\nset .x = 01", "2:10: invalid number '01'" },
 	{ "policy \"p\"\nset .x = 1 @", "2:12: unexpected character '@'" },
 	{ "policy \"p\"\ndrop when .a matches /(/", "2:24: invalid regular "

@@ -294,13 +294,15 @@ START_TEST(test_edits)
 
 	ck_assert_int_eq(json_set_string(&doc, b, "new \"q\"", 7), 0);
 	ck_assert_str_eq(printed(out, sizeof out),
-			 "{\"a\":{\"x\":1,\"y\":[1,2]},\"b\":\"new \\\"q\\\"\"}");
+			 "{\"a\":{\"x\":1,\"y\":[1,2]},"
+			 "\"b\":\"new \\\"q\\\"\"}");
 
 	json_remove(&doc, json_element(&doc, y, 0));
 	n = json_append_member(&doc, a, "new key", 7);
 	ck_assert_int_eq(json_set_json(&doc, n, "{\"z\":[true]}", 12), 0);
 	ck_assert_str_eq(printed(out, sizeof out),
-			 "{\"a\":{\"x\":1,\"y\":[2],\"new key\":{\"z\":[true]}},"
+			 "{\"a\":{\"x\":1,\"y\":[2],"
+			 "\"new key\":{\"z\":[true]}},"
 			 "\"b\":\"new \\\"q\\\"\"}");
 
 	ck_assert_int_eq(json_rename(&doc, b, "c", 1), 0);
@@ -348,6 +350,77 @@ START_TEST(test_escaped_lookup)
 	ck_assert_str_eq(json_text(&doc, r), "1,\"t\\tab\":2}");
 	ck_assert_uint_ne(json_member(&doc, doc.root, "t\tab", 4), 0);
 	ck_assert_uint_eq(json_member(&doc, doc.root, "caf", 3), 0);
+}
+END_TEST
+
+/* json_is_number: one number, exactly, as the parser reads one. */
+static const struct {
+	const char *text;
+	int is;
+} numbers[] = {
+	{ "0", 1 }, { "-0", 1 }, { "12", 1 }, { "-1.5e+3", 1 },
+	{ "1E9", 1 }, { "0.0e-0", 1 },
+	{ "", 0 }, { "-", 0 }, { "01", 0 }, { "1.", 0 }, { ".5", 0 },
+	{ "1e", 0 }, { "1e+", 0 }, { "+1", 0 }, { " 1", 0 }, { "1 ", 0 },
+	{ "0x1", 0 }, { "NaN", 0 }, { "1,", 0 },
+};
+
+START_TEST(test_is_number)
+{
+	ck_assert_int_eq(json_is_number(numbers[_i].text,
+					strlen(numbers[_i].text)),
+			 numbers[_i].is);
+}
+END_TEST
+
+/* json_u_escape: the length taken and the code point, within `avail`. */
+static const struct {
+	const char *text;
+	size_t avail, len;
+	uint32_t cp;
+} uescapes[] = {
+	{ "\\u00e9", 6, 6, 0xe9 },
+	{ "\\u00E9x", 7, 6, 0xe9 },
+	{ "\\ud83d\\ude42", 12, 12, 0x1f642 },
+	/* The pair cut short, or a second half that is not low: alone. */
+	{ "\\ud83d\\ude42", 11, 6, 0xd83d },
+	{ "\\ud83d\\u0041", 12, 6, 0xd83d },
+	{ "\\udc00", 6, 6, 0xdc00 },
+	{ "\\u00e", 5, 0, 0 },
+	{ "\\u00eg", 6, 0, 0 },
+};
+
+START_TEST(test_u_escape)
+{
+	uint32_t cp = 0;
+
+	ck_assert_uint_eq(json_u_escape(uescapes[_i].text,
+					uescapes[_i].avail, &cp),
+			  uescapes[_i].len);
+	ck_assert_uint_eq(cp, uescapes[_i].cp);
+}
+END_TEST
+
+/* json_put_utf8 at each length's edges. */
+START_TEST(test_put_utf8)
+{
+	static const struct {
+		uint32_t cp;
+		const char *utf8;
+	} t[] = {
+		{ 0x41, "A" }, { 0x7f, "\x7f" }, { 0x80, "\xc2\x80" },
+		{ 0x7ff, "\xdf\xbf" }, { 0x800, "\xe0\xa0\x80" },
+		{ 0xffff, "\xef\xbf\xbf" }, { 0x10000, "\xf0\x90\x80\x80" },
+		{ 0x10ffff, "\xf4\x8f\xbf\xbf" },
+	};
+	char out[4];
+
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		size_t n = json_put_utf8(out, t[i].cp);
+
+		ck_assert_uint_eq(n, strlen(t[i].utf8));
+		ck_assert_mem_eq(out, t[i].utf8, n);
+	}
 }
 END_TEST
 
@@ -463,8 +536,8 @@ END_TEST
 
 static size_t b64decode(const char *s, size_t n, unsigned char *out)
 {
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
-				"vwxyz0123456789+/";
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned v = 0;
 	int bits = 0;
 	size_t o = 0;
@@ -561,6 +634,11 @@ static Suite *json_suite(void)
 	tcase_add_test(t, test_edits);
 	tcase_add_test(t, test_escaped_lookup);
 	tcase_add_test(t, test_lazy);
+	tcase_add_loop_test(t, test_is_number, 0,
+			    sizeof numbers / sizeof *numbers);
+	tcase_add_loop_test(t, test_u_escape, 0,
+			    sizeof uescapes / sizeof *uescapes);
+	tcase_add_test(t, test_put_utf8);
 	tcase_add_test(t, test_encode);
 	tcase_add_test(t, test_encode_every_byte);
 	tcase_add_test(t, test_string_every_byte);

@@ -280,6 +280,8 @@ static void v_redact_unkeyed(struct asm_prog *a)
 	cc_op(&a->e, OP_REDACT, a->path, 1u, (uint32_t)VM_REDACT_FAKE, 0u,
 	      0u, VM_NONE, 0u);
 	cc_op(&a->e, OP_HALT);
+	/* Crafted: the emitter asks for the key, a forger need not. */
+	a->e.flags &= ~(uint32_t)VM_META_NEEDS_KEY;
 }
 
 static void v_round_step(struct asm_prog *a)
@@ -291,14 +293,12 @@ static void v_round_step(struct asm_prog *a)
 
 static void v_shift_days(struct asm_prog *a)
 {
-	a->e.flags |= VM_META_NEEDS_KEY;
 	cc_op(&a->e, OP_SHIFT_DATE, a->path, 0u, a->path, 0u);
 	cc_op(&a->e, OP_HALT);
 }
 
 static void v_tokenize_id(struct asm_prog *a)
 {
-	a->e.flags |= VM_META_NEEDS_KEY;
 	cc_op(&a->e, OP_TOKENIZE, a->path, VM_NONE,
 	      cc_string(&a->e, "k-1", 3), 26u, 0u);
 	cc_op(&a->e, OP_HALT);
@@ -419,6 +419,15 @@ static void v_pseudo_no_key(struct asm_prog *a)
 {
 	cc_op(&a->e, OP_PSEUDONYMIZE, a->path, 8u, 0u);
 	cc_op(&a->e, OP_HALT);
+	a->e.flags &= ~(uint32_t)VM_META_NEEDS_KEY;
+}
+
+/* One rule, from the opcode table's KEYED flag, for every keyed op. */
+static void v_shift_no_key(struct asm_prog *a)
+{
+	cc_op(&a->e, OP_SHIFT_DATE, a->path, 10u, a->path, 0u);
+	cc_op(&a->e, OP_HALT);
+	a->e.flags &= ~(uint32_t)VM_META_NEEDS_KEY;
 }
 
 static void v_keep_pattern(struct asm_prog *a)
@@ -533,8 +542,10 @@ static const struct {
 	{ v_sample_rate, "code, pc 0: SAMPLE rate is not within 0..100" },
 	{ v_sample_param, "code, pc 0: SAMPLE rate parameter 0 is not "
 			  "limited to 0..100" },
-	{ v_pseudo_no_key, "code, pc 0: PSEUDONYMIZE in a program not marked "
-			   "as needing a key" },
+	{ v_pseudo_no_key, "code, pc 0: PSEUDONYMIZE is keyed but the "
+			   "program does not ask for a key" },
+	{ v_shift_no_key, "code, pc 0: SHIFT_DATE is keyed but the "
+			  "program does not ask for a key" },
 	{ v_keep_pattern, "CONS section: constant 6: path list item 0 is a "
 			  "pattern path" },
 };
