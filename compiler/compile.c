@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../vm/alloc.h"
 #include "cc.h"
@@ -20,6 +21,21 @@ struct include_chain {
 static void splice(struct cc *c, const struct dsl_file *f,
 		   const struct include_chain *chain, int depth);
 
+/* NULL when `real` is a regular file, else why it cannot be included:
+ * a directory would fail without a place, a pipe wait for a writer, a
+ * device (/dev/zero) never end. */
+static const char *not_includable(const char *real)
+{
+	struct stat st;
+
+	if (stat(real, &st) != 0)
+		return strerror(errno);
+	if (S_ISREG(st.st_mode))
+		return NULL;
+	return S_ISDIR(st.st_mode) ? "it is a directory" :
+	       "it is not a regular file";
+}
+
 /* `include "x.scrub"`: x is found beside the file that includes it. */
 static void include(struct cc *c, const struct dsl_stmt *s,
 		    const struct include_chain *chain, int depth)
@@ -28,6 +44,7 @@ static void include(struct cc *c, const struct dsl_stmt *s,
 	char *dir = scrub_strndup(from, strlen(from)), *full = NULL, *base;
 	char real[PATH_MAX];
 	struct include_chain link;
+	const char *why;
 	struct dsl_file *f;
 	size_t n;
 	int idx;
@@ -53,6 +70,11 @@ static void include(struct cc *c, const struct dsl_stmt *s,
 	if (realpath(full, real) == NULL) {
 		dsl_diag(c->ctx, DSL_ERROR, s->name_span, "include",
 			 "cannot include '%s': %s", full, strerror(errno));
+		goto out;
+	}
+	if ((why = not_includable(real)) != NULL) {
+		dsl_diag(c->ctx, DSL_ERROR, s->name_span, "include",
+			 "cannot include '%s': %s", full, why);
 		goto out;
 	}
 	for (const struct include_chain *up = chain; up; up = up->up) {

@@ -9,6 +9,10 @@
 
 #include "buf.h"
 
+/* Keys shorter than this are weak for HMAC-SHA256 (below 128 bits even
+ * when random): hosts warn about them, they do not refuse them. */
+#define VM_KEY_WARN_BYTES 16
+
 /* vm_key_load's results. */
 enum vm_key_status {
 	VM_KEY_NONE,	/* neither a file nor the variable: no key */

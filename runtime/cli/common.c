@@ -155,10 +155,6 @@ static void print_diag(void *ctx, const char *text)
 	fputs(text, stderr);
 }
 
-/* Keys shorter than this are weak for HMAC-SHA256 (below 128 bits even
- * when random): warned about, not refused. */
-#define KEY_WARN_BYTES 16
-
 /* The key's bytes: a key file's content without one trailing newline, or
  * $SCRUB_KEY; never both (as in the Lambda: which one would win is not
  * something to guess). Returns 1 with a key, 0 without, -1 on error. */
@@ -196,12 +192,12 @@ static int load_key(const char *key_file, struct buf *key)
 
 static void warn_short_key(const char *key_file, size_t len)
 {
-	if (len >= KEY_WARN_BYTES)
+	if (len >= VM_KEY_WARN_BYTES)
 		return;
 	fprintf(stderr, "%s: warning: the key (%s) is only %zu byte%s long: "
 		"use at least %d random bytes (e.g. openssl rand -hex 32)\n",
 		cli_prog, key_file ? "--key-file" : "SCRUB_KEY", len,
-		len == 1 ? "" : "s", KEY_WARN_BYTES);
+		len == 1 ? "" : "s", VM_KEY_WARN_BYTES);
 }
 
 /* The parameters the environment set (and no --param overrode), for the

@@ -174,8 +174,10 @@ static int key_error(enum vm_key_status st, const char *file,
 	return 0;
 }
 
-/* Bind the key from SCRUB_KEY_FILE or SCRUB_KEY, if there is one. */
-static int load_key(scrub_program *p, struct lam_init_error *e)
+/* Bind the key from SCRUB_KEY_FILE or SCRUB_KEY, if there is one; a
+ * short one is logged as a warning, as `scrub run` warns on stderr. */
+static int load_key(scrub_program *p, struct lam_log *lg,
+		    struct lam_init_error *e)
 {
 	const char *file = getenv("SCRUB_KEY_FILE");
 	enum vm_key_status st;
@@ -185,6 +187,11 @@ static int load_key(scrub_program *p, struct lam_init_error *e)
 	buf_init(&key, KEY_FILE_LIMIT);
 	st = vm_key_load(file, getenv("SCRUB_KEY"), &key);
 	rc = key_error(st, file, e);
+	if (st == VM_KEY_OK && key.len < VM_KEY_WARN_BYTES)
+		lam_log(lg, LAM_WARN, NULL, "the key (%s) is only %zu byte%s "
+			"long: use at least %d random bytes", file ?
+			"SCRUB_KEY_FILE" : "SCRUB_KEY", key.len,
+			key.len == 1 ? "" : "s", VM_KEY_WARN_BYTES);
 	if (st == VM_KEY_OK)
 		scrub_program_set_key(p, key.data, key.len);
 	else if (rc == 0 && scrub_program_needs_key(p))
@@ -219,7 +226,7 @@ scrub_program *lam_configure(struct lam_config *cfg, struct lam_log *lg,
 	if (scrub_program_params_from_env(p, err, sizeof err) != 0) {
 		fail(e, "Scrub.PolicyError", "policy '%s': %s",
 		     scrub_program_name(p), err);
-	} else if (load_key(p, e) == 0) {
+	} else if (load_key(p, lg, e) == 0) {
 		lam_log(lg, LAM_INFO, NULL, "rejected records %s; at most "
 			"%llu events and %llu bytes per response",
 			cfg->drop_rejects ? "are dropped" : "fail the batch",

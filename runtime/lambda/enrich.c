@@ -277,8 +277,8 @@ static void run_payload(struct run *x, const char *payload, size_t len)
 	}
 	t = json_type_of(d, d->root);
 	if (t != JSON_ARRAY && t != JSON_OBJECT) {
-		batch_fail(x, "Scrub.InvalidPayload", "the payload is a JSON %s, "
-			   "not an array of records or an event",
+		batch_fail(x, "Scrub.InvalidPayload", "the payload is a "
+			   "JSON %s, not an array of records or an event",
 			   json_type_name(t));
 		return;
 	}
