@@ -16,10 +16,11 @@ if [ "${VALGRIND:-0}" = 1 ]; then
 	WRAP="$WRAP --show-leak-kinds=definite,indirect"
 	WRAP="$WRAP --suppressions=$(pwd)/tests/valgrind.supp"
 	export CK_FORK=no
-	# Valgrind is ~30x slower: fewer random mutants per policy, and
-	# every 5th allocation failure point.
+	# Valgrind is ~30x slower: fewer random mutants per policy, every
+	# 5th allocation failure point, every 8th event-pattern case.
 	export SCRUB_MUTANTS=${SCRUB_MUTANTS:-25}
 	export SCRUB_FAILPOINT_STRIDE=${SCRUB_FAILPOINT_STRIDE:-5}
+	export SCRUB_PATTERN_STRIDE=${SCRUB_PATTERN_STRIDE:-8}
 fi
 export SCRUB_WRAP="$WRAP"
 
