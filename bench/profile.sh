@@ -8,7 +8,9 @@ H=$2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export SCRUB_KEY=${SCRUB_KEY:-scrub-bench-key}
 command -v valgrind > /dev/null || { echo "(valgrind not installed: no profile)"; exit 0; }
-corpus=$(ls -t "${SCRUB_BENCH_CACHE:-/tmp/scrub-bench}"/events-n200000-*.ndjson 2> /dev/null | head -1)
+# Pipelines read to the end: under pipefail, `head` closing early
+# kills the writer with SIGPIPE, and the script with it.
+corpus=$(ls -t "${SCRUB_BENCH_CACHE:-/tmp/scrub-bench}"/events-n200000-*.ndjson 2> /dev/null | sed -n 1p)
 [[ -n $corpus ]] || { echo "(no cached corpus: no profile)"; exit 0; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,7 +33,7 @@ for pct in 10 100; do
 	echo
 	callgrind_annotate "$tmp/cg.$pct" 2> /dev/null |
 		sed -n 's/^ *[0-9,]* (\( *[0-9.]*%\))  *\([^ ]*\).*/\1 \2/p' |
-		grep -v 'PROGRAM' | head -8 |
-		awk '{ fn = $2; n = split(fn, parts, ":"); printf "- %s %s\n", $1, parts[n] }'
+		grep -v 'PROGRAM' |
+		awk 'NR <= 8 { fn = $2; n = split(fn, parts, ":"); printf "- %s %s\n", $1, parts[n] }'
 	echo
 done
