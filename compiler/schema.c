@@ -27,6 +27,7 @@ struct sb {
 	struct cc_schema *s;
 	struct cc_jfile *f;
 	int failed;		/* out of memory, or too many nodes */
+	char bad_type[32];	/* the first type name JSON Schema lacks */
 };
 
 static struct cc_snode *node_new(struct sb *b, const char *name, size_t len)
@@ -83,6 +84,18 @@ static unsigned type_bit(const char *t, size_t n)
 	return 0;
 }
 
+/* type_bit, noting the first name that is no JSON Schema type: a typo
+ * there would leave a field's type open without a word. */
+static unsigned known_type(struct sb *b, const char *t, size_t n)
+{
+	unsigned bit = type_bit(t, n);
+
+	if (bit == 0 && b->bad_type[0] == 0)
+		snprintf(b->bad_type, sizeof b->bad_type, "%.*s",
+			 (int)(n < 24 ? n : 24), t);
+	return bit;
+}
+
 static unsigned types_of(struct sb *b, json_ref sch)
 {
 	struct json_doc *d = &b->f->doc;
@@ -92,11 +105,11 @@ static unsigned types_of(struct sb *b, json_ref sch)
 	size_t n;
 
 	if ((s = cc_jstr(d, t, &n)) != NULL)
-		bits = type_bit(s, n);
+		bits = known_type(b, s, n);
 	else if (json_type_of(d, t) == JSON_ARRAY)
 		for (json_ref e = json_first(d, t); e; e = json_next(d, e))
 			if ((s = cc_jstr(d, e, &n)) != NULL)
-				bits |= type_bit(s, n);
+				bits |= known_type(b, s, n);
 	if (bits && json_type_of(d, nl) == JSON_TRUE)
 		bits |= CC_T_NULL;
 	return bits;
@@ -341,10 +354,16 @@ int cc_schema_load(const char *path, struct cc_schema **out, char *err,
 	b.f = &f;
 	b.s = scrub_calloc(1, sizeof *b.s);
 	ev = b.s ? event_schema(&b, err, errlen) : 0;
-	if (b.s == NULL || ev == 0 || json_type_of(&f.doc, ev) != JSON_OBJECT) {
+	/* An event, or any JSON that describes no fields, would check
+	 * nothing and say nothing: not a schema. */
+	if (b.s == NULL || ev == 0 || json_type_of(&f.doc, ev) != JSON_OBJECT ||
+	    json_type_of(&f.doc, cc_jget(&f.doc, ev, "properties")) !=
+	    JSON_OBJECT) {
 		if (b.s && ev)
-			snprintf(err, errlen, "%s: the schema is not a JSON "
-				 "object", path);
+			snprintf(err, errlen, "%s: not a JSON Schema of an "
+				 "event: it needs an object of \"properties\" "
+				 "(an OpenAPI document: in "
+				 "components.schemas.AWSEvent)", path);
 		else if (b.s == NULL)
 			snprintf(err, errlen, "out of memory");
 		cc_schema_free(b.s);
@@ -360,6 +379,13 @@ int cc_schema_load(const char *path, struct cc_schema **out, char *err,
 		fix_value(&b, ev, "x-amazon-events-detail-type", "detail-type");
 	}
 	cc_jfile_free(&f);
+	if (!b.failed && b.bad_type[0]) {
+		snprintf(err, errlen, "%s: unknown type '%s' (JSON Schema "
+			 "has null, boolean, number, integer, string, array "
+			 "and object)", path, b.bad_type);
+		cc_schema_free(b.s);
+		return -1;
+	}
 	if (b.failed || b.s->file == NULL) {
 		snprintf(err, errlen, "%s: %s", path, b.s->nnodes > MAX_NODES
 			 ? "the schema expands to too many fields"

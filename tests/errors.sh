@@ -46,7 +46,7 @@ scrub: 3 read, 3 emitted (not all written: the output failed), 0 dropped, 0 reje
 	sh -c "exec \"$BUILD/scrub\" replay --threads 1 --policy \"$ROOT/$P\" \"$ROOT/$E\" > /dev/full"
 check run-rejects-full 2 "scrub: error writing /dev/full: No space left on device
 scrub: 1 read, 0 emitted, 0 dropped, 1 rejected (invalid_json 1)
-scrub: hint: every event was invalid JSON: input must be NDJSON, one event per line; convert a JSON file with jq -c . FILE (an array of events: jq -c '.[]' FILE)" -- \
+scrub: hint: no line was a JSON object: input must be NDJSON, one event per line; convert a JSON file with jq -c . FILE (an array of events: jq -c '.[]' FILE)" -- \
 	sh -c "echo 'not json' | \"$BUILD/scrub\" run --policy \"$ROOT/$P\" --rejects /dev/full"
 check run-missing-input 2 "scrub: cannot open 'missing.ndjson': No such file or directory" -- \
 	"$BUILD/scrub" run --policy "$ROOT/$P" missing.ndjson

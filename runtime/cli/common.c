@@ -747,15 +747,24 @@ const char *cli_reject_message(const char *line, size_t len,
 	return buf;
 }
 
-/* Every event read was invalid JSON: most likely a JSON document, not
- * NDJSON (or a file of another kind altogether). */
+/* No line was a JSON object, and at least one was not JSON at all: most
+ * likely a pretty-printed JSON document, not NDJSON (its lines "gift",
+ * or "}," parse as strings or fail), or a file of another kind. */
 static void print_hint(const struct scrub_counters *c)
 {
-	if (c->events == 0 || c->nrejects != 1 ||
-	    c->rejects[0].count != c->events ||
-	    strcmp(c->rejects[0].name, "invalid_json") != 0)
+	uint64_t invalid = 0, not_object = 0;
+
+	if (c->events == 0 || c->rejected != c->events)
 		return;
-	fprintf(stderr, "%s: hint: every event was invalid JSON: input must "
+	for (size_t i = 0; i < c->nrejects; i++) {
+		if (strcmp(c->rejects[i].name, "invalid_json") == 0)
+			invalid = c->rejects[i].count;
+		else if (strcmp(c->rejects[i].name, "not_an_object") == 0)
+			not_object = c->rejects[i].count;
+	}
+	if (invalid == 0 || invalid + not_object != c->events)
+		return;
+	fprintf(stderr, "%s: hint: no line was a JSON object: input must "
 		"be NDJSON, one event per line; convert a JSON file with "
 		"jq -c . FILE (an array of events: jq -c '.[]' FILE)\n",
 		cli_prog);

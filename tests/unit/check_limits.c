@@ -26,8 +26,8 @@ static const struct {
 	  "more than 4 values" },
 	{ MEMORY, 16, P("set .a = \"0123456789abcdefghij\""), "{}",
 	  "limit_memory", "edits need more than 16 bytes" },
-	{ MEMORY, 16, P("mask .a with \"XXXX\""), "{\"a\":\"0123456789\"}",
-	  "limit_memory", "mask result larger than 16 bytes" },
+	{ MEMORY, 8, P("mask .a with \"X\""), "{\"a\":\"0123456789\"}",
+	  "limit_memory", "mask result larger than 8 bytes" },
 	/* Regression (review A10): the b inside a replaced b was replaced
 	 * too, and its child: three times the edit memory. */
 	{ MEMORY, 20, P("replace .**.b with \"0123456789\""),
