@@ -260,6 +260,19 @@ static void print_seen(const struct seen *s, const struct vm_outcome *o)
 	       "an event's data.\n");
 }
 
+/* An NDJSON file given whole reads as one value with more after it. */
+static void hint_one_event(const char *event, const struct buf *text,
+			   const struct vm_outcome *o)
+{
+	if (o->status != VM_REJECT || strcmp(o->code, "invalid_json") != 0 ||
+	    strstr(o->message, "unexpected data after") == NULL ||
+	    text->len == 0 || memchr(text->data, '\n', text->len) == NULL)
+		return;
+	fprintf(stderr, "scrubc: hint: %s holds more than one JSON value: "
+		"explain takes one event (from an NDJSON file, pick a line: "
+		"sed -n 2p FILE | scrubc explain POLICY --event -)\n", event);
+}
+
 static int explain(const char *policy, const char *event, char **params,
 		   size_t nparams)
 {
@@ -293,6 +306,7 @@ static int explain(const char *policy, const char *event, char **params,
 	}
 	printf("policy: %s (\"%s\")\nevent: %s\n", policy, p->name, event);
 	print_seen(&s, &o);
+	hint_one_event(event, &text, &o);
 	status = fflush(stdout) == 0 ? 0 : 2;
 out:
 	for (size_t i = 0; i < s.n; i++)

@@ -879,6 +879,16 @@ static int explain_by_context(struct dsl_parser *ps, yysymbol_kind_t tok,
 	}
 	if (tok == YYSYMBOL_YYEOF)
 		return 0;
+	if (bare && expects(exp, n, 0, YYSYMBOL_PATH) &&
+	    (ps->tok[1] == EQ || ps->tok[1] == NE)) {
+		/* `.status == PLACED`: compared with a path is possible,
+		 * but a bare word is most likely an unquoted string. */
+		d = error_at(ps, loc, "expected a value or a path before "
+			     "'%.*s'", (int)len, word);
+		dsl_diag_hint(ps->ctx, d, "strings are quoted: did you mean "
+			      "'\"%.*s\"'?", (int)len, word);
+		return 1;
+	}
 	if (bare && expects(exp, n, 0, YYSYMBOL_PATH)) {
 		/* `delete detail.foo` */
 		d = error_at(ps, loc, "expected a path before '%.*s'",
@@ -960,6 +970,9 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx,
 			near = dsl_nearest(word, tlen, dsl_statement_words);
 		if (near)
 			dsl_diag_hint(ps->ctx, d, "did you mean '%s'?", near);
+		/* A misspelt header is this error, not a missing one too. */
+		if (near && strcmp(near, "policy") == 0 && ps->out)
+			ps->out->saw_policy = 1;
 		return 0;
 	}
 	if (explain_by_context(ps, tok, exp, n))
