@@ -56,6 +56,10 @@ check run-input-directory 2 "scrub: cannot read 'dir': Is a directory" -- \
 check run-input-unreadable 2 "scrub: error reading '/proc/self/mem': Input/output error
 scrub: 0 read, 0 emitted, 0 dropped, 0 rejected" -- \
 	"$BUILD/scrub" run --policy "$ROOT/$P" /proc/self/mem
+check run-unknown-param 2 "scrub: policy 'bench-reference' has no parameter 'sample_pc' (its parameters: sample_pct)" -- \
+	"$BUILD/scrub" run --policy "$ROOT/policies/bench-reference.scrub" --param sample_pc=5 "$ROOT/$E"
+check replay-policy-as-input 2 "scrub: replay: --policy FILE is required (did you mean --policy $ROOT/$P?)" -- \
+	"$BUILD/scrub" replay "$ROOT/$P"
 check run-missing-policy 2 "scrub: cannot open 'missing.scrub': No such file or directory" -- \
 	"$BUILD/scrub" run --policy missing.scrub "$ROOT/$E"
 check run-missing-key-file 2 "scrub: cannot open key file 'missing.key': No such file or directory" -- \

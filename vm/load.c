@@ -915,6 +915,25 @@ int vm_program_line(const struct vm_program *p, uint32_t pc,
 	return 0;
 }
 
+/* "no parameter 'x'", with the ones there are: a misspelt name is the
+ * likely mistake. Truncated to the message buffer if need be. */
+static void name_params(const struct vm_program *p, const char *name,
+			struct vm_error *err)
+{
+	size_t n = sizeof err->msg, len;
+
+	len = (size_t)snprintf(err->msg, n, "policy '%s' has no parameter "
+			       "'%s' (%s", p->name, name, p->nparams ?
+			       "its parameters:" : "it has none");
+	for (uint32_t i = 0; i < p->nparams && len < n; i++)
+		len += (size_t)snprintf(err->msg + len, n - len, "%s %.*s",
+					i ? "," : "",
+					(int)p->params[i].name_len,
+					p->params[i].name);
+	if (len < n)
+		snprintf(err->msg + len, n - len, ")");
+}
+
 int vm_program_set_param(struct vm_program *p, const char *name,
 			 const char *value, struct vm_error *err)
 {
@@ -928,8 +947,7 @@ int vm_program_set_param(struct vm_program *p, const char *name,
 		    memcmp(p->params[i].name, name, nlen) == 0)
 			pa = &p->params[i];
 	if (pa == NULL) {
-		snprintf(err->msg, sizeof err->msg, "policy '%s' has no "
-			 "parameter '%s'", p->name, name);
+		name_params(p, name, err);
 		return -1;
 	}
 	c = &p->consts[pa->konst];

@@ -223,9 +223,7 @@ static int check_opts(struct replay_opts *o)
 {
 	const char *r = o->eb.region;
 
-	if (o->p.policy == NULL)
-		cli_error("replay: --policy FILE is required");
-	else if (o->eb.bus == NULL && (o->eb.dry_run || r || o->eb.endpoint))
+	if (o->eb.bus == NULL && (o->eb.dry_run || r || o->eb.endpoint))
 		cli_error("replay: --dry-run, --region and --endpoint-url "
 			  "go with --event-bus-name");
 	else if (o->eb.bus && (!*o->eb.bus || strlen(o->eb.bus) > 1600))
@@ -253,6 +251,10 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 	    cli_parse_options(argc, argv, options, usage, &o->p, own_option,
 			      o) != 0)
 		return -1;
+	if (o->p.policy == NULL) {
+		cli_policy_required("replay", argc, argv);
+		return -1;
+	}
 	if (check_opts(o) != 0)
 		return -1;
 	o->inputs = optind < argc ? argv + optind : stdin_only;

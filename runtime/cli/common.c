@@ -126,6 +126,20 @@ static int policy_option(struct cli_policy_opts *o, int c, char *arg)
 	}
 }
 
+/* A policy file given as an input is the likely slip: name the fix. */
+void cli_policy_required(const char *cmd, int argc, char **argv)
+{
+	const char *first = optind < argc ? argv[optind] : "";
+	size_t n = strlen(first);
+
+	if ((n > 6 && strcmp(first + n - 6, ".scrub") == 0) ||
+	    (n > 7 && strcmp(first + n - 7, ".scrubc") == 0))
+		cli_error("%s: --policy FILE is required (did you mean "
+			  "--policy %s?)", cmd, first);
+	else
+		cli_error("%s: --policy FILE is required", cmd);
+}
+
 int cli_parse_options(int argc, char **argv, const struct option *options,
 		      const char *usage, struct cli_policy_opts *p,
 		      int (*own)(void *ctx, int c, char *arg), void *ctx)
