@@ -67,6 +67,7 @@ struct cc {
 	int canonical;
 	struct cc_emit emit;
 	struct cc_options opts;
+	unsigned includes;	/* include statements followed, in all */
 };
 
 /* The front end alone, for tools that read the checked tree (fields,

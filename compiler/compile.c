@@ -12,6 +12,10 @@
 
 /* Includes nest at most this deep; deeper is surely a cycle of links. */
 #define MAX_INCLUDE_DEPTH 16
+/* Includes followed in all: each one is read and spliced afresh, so
+ * files that each include the next twice would otherwise splice 2^16
+ * copies (4 includes a file: hours and gigabytes). */
+#define MAX_INCLUDES 1000
 
 struct include_chain {
 	const char *real;	/* canonical path of the file */
@@ -61,6 +65,16 @@ static void include(struct cc *c, const struct dsl_stmt *s,
 	else
 		snprintf(full, n, "%s/%s", base, s->name);
 
+	if (c->includes >= MAX_INCLUDES) {
+		/* Once: the includes after it are skipped, not reported. */
+		if (c->includes++ == MAX_INCLUDES)
+			dsl_diag(c->ctx, DSL_ERROR, s->name_span, "include",
+				 "more than %d includes in all (a file "
+				 "included from several places counts each "
+				 "time)", MAX_INCLUDES);
+		goto out;
+	}
+	c->includes++;
 	if (depth >= MAX_INCLUDE_DEPTH) {
 		dsl_diag(c->ctx, DSL_ERROR, s->name_span, "include",
 			 "includes nested more than %d deep",

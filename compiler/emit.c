@@ -27,6 +27,8 @@ void cc_emit_free(struct cc_emit *e)
 		free(e->paths[i].data);
 	free(e->consts);
 	free(e->paths);
+	free(e->consts_index.slots);
+	free(e->paths_index.slots);
 	free(e->params);
 	free(e->lines);
 	free(e->files);
@@ -57,21 +59,79 @@ static int grow(struct cc_emit *e, void **items, uint32_t *cap, uint32_t n,
 	return 0;
 }
 
+static uint64_t blob_hash(uint8_t kind, const void *data, size_t len)
+{
+	return XXH3_64bits_withSeed(data, len, kind);
+}
+
+/* The slot of the shared blob (kind, data, len), or the empty one
+ * where it would go. */
+static uint32_t *index_slot(const struct cc_index *ix,
+			    const struct cc_blob *tab, uint8_t kind,
+			    const void *data, size_t len)
+{
+	uint32_t mask = ix->cap - 1;
+	uint32_t at = (uint32_t)blob_hash(kind, data, len) & mask;
+
+	for (;; at = (at + 1) & mask) {
+		const struct cc_blob *b;
+
+		if (ix->slots[at] == 0)
+			return &ix->slots[at];
+		b = &tab[ix->slots[at] - 1];
+		if (b->kind == kind && b->len == len &&
+		    (len == 0 || memcmp(b->data, data, len) == 0))
+			return &ix->slots[at];
+	}
+}
+
+/* Room for n + 1 shared blobs at most half full, so probes stay short;
+ * on growing, the shared blobs among the first n are placed again. */
+static int index_reserve(struct cc_emit *e, struct cc_index *ix,
+			 const struct cc_blob *tab, uint32_t n)
+{
+	struct cc_index bigger;
+
+	if ((uint64_t)(n + 1) * 2 <= ix->cap)
+		return 0;
+	bigger.cap = ix->cap ? ix->cap * 2 : 64;
+	while ((uint64_t)(n + 1) * 2 > bigger.cap)
+		bigger.cap *= 2;
+	bigger.slots = scrub_calloc(bigger.cap, sizeof *bigger.slots);
+	if (bigger.slots == NULL) {
+		e->failed = 1;
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (!tab[i].unique)
+			*index_slot(&bigger, tab, tab[i].kind, tab[i].data,
+				    tab[i].len) = i + 1;
+	free(ix->slots);
+	*ix = bigger;
+	return 0;
+}
+
+/* A blob added to a table; a shared one (intern) that is there already
+ * is found by hash, not by a scan: a policy's constants can number in
+ * the hundreds of thousands (an `in` list), and a scan made compiling
+ * quadratic. */
 static uint32_t add_blob(struct cc_emit *e, struct cc_blob **tab,
-			 uint32_t *n, uint32_t *cap, uint8_t kind,
-			 const void *data, size_t len, int intern)
+			 uint32_t *n, uint32_t *cap, struct cc_index *ix,
+			 uint8_t kind, const void *data, size_t len,
+			 int intern)
 {
 	struct cc_blob *b;
+	uint32_t *slot = NULL;
 
 	if (e->failed)
 		return 0;
-	if (intern)
-		for (uint32_t i = 0; i < *n; i++)
-			if ((*tab)[i].kind == kind && !(*tab)[i].unique &&
-			    (*tab)[i].len == len &&
-			    (len == 0 ||
-			     memcmp((*tab)[i].data, data, len) == 0))
-				return i;
+	if (intern) {
+		if (index_reserve(e, ix, *tab, *n) != 0)
+			return 0;
+		slot = index_slot(ix, *tab, kind, data, len);
+		if (*slot != 0)
+			return *slot - 1;
+	}
 	if (len > UINT32_MAX / 4 ||
 	    grow(e, (void **)tab, cap, *n, sizeof **tab) != 0) {
 		e->failed = 1;
@@ -88,21 +148,23 @@ static uint32_t add_blob(struct cc_emit *e, struct cc_blob **tab,
 	}
 	if (len)
 		memcpy(b->data, data, len);
+	if (slot != NULL)
+		*slot = *n + 1;
 	return (*n)++;
 }
 
 uint32_t cc_const(struct cc_emit *e, uint8_t kind, const void *data,
 		  size_t len)
 {
-	return add_blob(e, &e->consts, &e->nconsts, &e->consts_cap, kind,
-			data, len, 1);
+	return add_blob(e, &e->consts, &e->nconsts, &e->consts_cap,
+			&e->consts_index, kind, data, len, 1);
 }
 
 uint32_t cc_const_unique(struct cc_emit *e, uint8_t kind, const void *data,
 			 size_t len)
 {
-	return add_blob(e, &e->consts, &e->nconsts, &e->consts_cap, kind,
-			data, len, 0);
+	return add_blob(e, &e->consts, &e->nconsts, &e->consts_cap,
+			&e->consts_index, kind, data, len, 0);
 }
 
 uint32_t cc_string(struct cc_emit *e, const char *s, size_t len)
@@ -204,8 +266,8 @@ static uint32_t intern_path(struct cc_emit *e, struct buf *enc)
 		buf_free(enc);
 		return 0;
 	}
-	i = add_blob(e, &e->paths, &e->npaths, &e->paths_cap, 0, enc->data,
-		     enc->len, 1);
+	i = add_blob(e, &e->paths, &e->npaths, &e->paths_cap,
+		     &e->paths_index, 0, enc->data, enc->len, 1);
 	buf_free(enc);
 	return i;
 }

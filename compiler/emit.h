@@ -24,6 +24,13 @@ struct cc_blob {
 	uint32_t len;
 };
 
+/* Where each shared (interned) blob of a table is, by hash: open
+ * addressing, a slot holds the blob's index + 1, or 0 when empty. */
+struct cc_index {
+	uint32_t *slots;
+	uint32_t cap;		/* a power of two, or 0 */
+};
+
 struct cc_param_entry {
 	uint32_t name;		/* string constant */
 	uint32_t value;		/* its own, never shared, constant */
@@ -35,8 +42,10 @@ struct cc_emit {
 	struct buf code;
 	struct cc_blob *consts;
 	uint32_t nconsts, consts_cap;
+	struct cc_index consts_index;
 	struct cc_blob *paths;	/* encoded path entries */
 	uint32_t npaths, paths_cap;
+	struct cc_index paths_index;
 	struct cc_param_entry *params;
 	uint32_t nparams;
 	uint32_t *lines;	/* triples: pc, file, line */

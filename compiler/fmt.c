@@ -391,7 +391,8 @@ static size_t chain(const struct dsl_expr *e, const struct dsl_expr **out,
 static void cond(struct fmt *f, const struct dsl_expr *e, size_t indent,
 		 size_t reserve)
 {
-	const struct dsl_expr *ops[256];
+	/* Room for the longest chain the parser lets through. */
+	const struct dsl_expr *ops[DSL_MAX_COND_DEPTH + 1];
 	size_t n;
 
 	if (try_flat(f, expr_flat, e, reserve))

@@ -117,7 +117,14 @@ struct dsl_expr {
 	struct dsl_json *json;	/* literal, IN list, or pattern */
 	struct dsl_regex *re;
 	char *name;		/* EX_PARAM */
+	uint32_t depth;		/* and/or/not levels: EX_OR, EX_AND, EX_NOT */
 };
+
+/* Conditions are walked recursively (checked, lowered, formatted): past
+ * this many levels of 'and', 'or' and 'not' one is refused, so a long
+ * generated chain cannot exhaust the stack. Bison's own stack bounds
+ * brackets, not a flat chain, which it reduces as it goes. */
+#define DSL_MAX_COND_DEPTH 1000
 
 /* ---- statements ---------------------------------------------------------- */
 

@@ -118,6 +118,46 @@ static struct dsl_expr *expr(struct dsl_parser *ps, enum dsl_expr_kind k,
 	return e;
 }
 
+static struct dsl_diag *error_at(struct dsl_parser *ps, struct dsl_loc loc,
+				 const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An 'and', 'or' or 'not' node, unless it would nest past
+ * DSL_MAX_COND_DEPTH: then the error is reported once, at the operator,
+ * and the chain stops growing (its left side stands for it), so no walker
+ * ever recurses deeper than the limit. */
+static struct dsl_expr *logic(struct dsl_parser *ps, enum dsl_expr_kind k,
+			      struct dsl_loc loc, struct dsl_loc op,
+			      struct dsl_expr *a, struct dsl_expr *b)
+{
+	uint32_t da = a ? a->depth : 0, db = b ? b->depth : 0;
+	uint32_t depth = (da > db ? da : db) + 1;
+	struct dsl_expr *e;
+
+	if (depth > DSL_MAX_COND_DEPTH) {
+		if (da <= DSL_MAX_COND_DEPTH && db <= DSL_MAX_COND_DEPTH) {
+			struct dsl_diag *d = error_at(ps, op,
+				"condition nests 'and', 'or' and 'not' more "
+				"than %d levels deep", DSL_MAX_COND_DEPTH);
+
+			if (d != NULL && k != EX_NOT)
+				dsl_diag_hint(ps->ctx, d, "to compare one path "
+					      "with many values, write "
+					      "'PATH in [V, ...]'");
+		}
+		if (a != NULL)
+			a->depth = DSL_MAX_COND_DEPTH + 1;
+		return a;
+	}
+	e = expr(ps, k, loc);
+	if (e != NULL) {
+		e->a = a;
+		e->b = b;
+		e->depth = depth;
+	}
+	return e;
+}
+
 static struct dsl_json *json(struct dsl_parser *ps, enum dsl_json_kind k,
 			     struct dsl_loc loc, struct dsl_str text)
 {
@@ -583,16 +623,13 @@ value:
 /* expr: conditions of select, drop and rules. */
 expr:
 	expr OR expr {
-		$$ = expr(ps, EX_OR, @$);
-		if ($$) { $$->a = $1; $$->b = $3; }
+		$$ = logic(ps, EX_OR, @$, @2, $1, $3);
 	}
 	| expr AND expr {
-		$$ = expr(ps, EX_AND, @$);
-		if ($$) { $$->a = $1; $$->b = $3; }
+		$$ = logic(ps, EX_AND, @$, @2, $1, $3);
 	}
 	| NOT expr {
-		$$ = expr(ps, EX_NOT, @$);
-		if ($$) $$->a = $2;
+		$$ = logic(ps, EX_NOT, @$, @1, $2, NULL);
 	}
 	| '(' expr ')'		{ $$ = $2; }
 	| operand cmpop operand {
@@ -782,10 +819,6 @@ static int starts_line(const char *text, struct dsl_loc loc)
 		i--;
 	return i == 0 || text[i - 1] == '\n';
 }
-
-static struct dsl_diag *error_at(struct dsl_parser *ps, struct dsl_loc loc,
-				 const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 static struct dsl_diag *error_at(struct dsl_parser *ps, struct dsl_loc loc,
 				 const char *fmt, ...)
