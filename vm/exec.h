@@ -16,9 +16,11 @@ struct vm_val {
 	uint32_t first, count;
 };
 
-/* Look-ups already made for this event (valid while gen matches). */
+/* Look-ups already made for this event (valid while gen matches). 64
+ * bits: a worker lives for billions of events, and a wrapped counter
+ * would revive an entry whose values the scratch space has reused. */
 struct vm_cached {
-	uint32_t gen;
+	uint64_t gen;
 	uint32_t first, count;
 	uint8_t crossed;	/* a pattern path went through an array */
 };
@@ -32,8 +34,8 @@ struct vm_exec {
 	json_ref *set;		/* node sets selected by paths */
 	uint32_t set_len, set_cap;
 	struct vm_cached *cache;	/* per path */
-	uint32_t gen;		/* bumped when the event changes */
-	uint32_t set_gen;	/* the gen ex->set's contents belong to */
+	uint64_t gen;		/* bumped when the event changes */
+	uint64_t set_gen;	/* the gen ex->set's contents belong to */
 	uint8_t crossed;	/* the last vm_select crossed an array */
 	uint64_t lookups;	/* vm_select calls, for tests of sharing */
 	uint8_t *marks;		/* per node, for KEEP */

@@ -700,11 +700,13 @@ static int execute(struct vm_exec *ex)
 		/* With the stack empty only cached look-ups live in the
 		 * scratch space. They stay valid until the event changes;
 		 * then, or when they fill a quarter of it, the space is
-		 * reused. */
-		if (sp == ex->stack && ex->set_len > 0 &&
-		    (ex->set_gen != ex->gen || ex->set_len > ex->set_cap / 4)) {
-			if (ex->set_gen == ex->gen)
-				ex->gen++;
+		 * reused, and every cached look-up with it: one made since
+		 * the change too (it lies in the space given back). */
+		if (sp == ex->stack && ex->set_len == 0) {
+			ex->set_gen = ex->gen;
+		} else if (sp == ex->stack && (ex->set_gen != ex->gen ||
+					       ex->set_len > ex->set_cap / 4)) {
+			ex->gen++;
 			ex->set_len = 0;
 			ex->set_gen = ex->gen;
 		}
