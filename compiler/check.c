@@ -460,16 +460,6 @@ static void check_replacement(struct cc *c, const struct dsl_json *with,
 	}
 }
 
-/* Characters in valid UTF-8 text: the bytes that do not continue one. */
-static size_t utf8_chars(const char *text, size_t len)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += ((unsigned char)text[i] & 0xC0) != 0x80;
-	return n;
-}
-
 static void check_mask(struct cc *c, const struct dsl_stmt *s)
 {
 	const struct dsl_opt *as = opt(c, s, OPT_AS);
@@ -482,7 +472,7 @@ static void check_mask(struct cc *c, const struct dsl_stmt *s)
 	/* Each masked character becomes this one: two would lengthen the
 	 * value, and the masked value's length is what it keeps. */
 	if (with && (!is_text(with->value) ||
-		     utf8_chars(with->value->text, with->value->len) != 1))
+		     dsl_utf8_chars(with->value->text, with->value->len) != 1))
 		err(c, with->span, "option", "mask 'with' takes one "
 		    "character");
 	if (as && (first || last))

@@ -25,19 +25,10 @@ struct fmt {
 
 /* ---- writing ------------------------------------------------------------- */
 
-static size_t width_of(const char *s, size_t n)
-{
-	size_t w = 0;
-
-	for (size_t i = 0; i < n; i++)
-		w += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return w;
-}
-
 static void put(struct fmt *f, const char *s, size_t n)
 {
 	buf_put(f->out, s, n);
-	f->col += width_of(s, n);
+	f->col += dsl_utf8_chars(s, n);
 }
 
 static void puts_(struct fmt *f, const char *s)
@@ -128,7 +119,7 @@ static void path_flat(struct fmt *f, const void *x)
 		     p->segs[0].kind == SEG_ELEMENTS))
 		buf_putc(f->out, '.');
 	dsl_path_format(p, f->out);
-	f->col += width_of(f->out->data + before, f->out->len - before);
+	f->col += dsl_utf8_chars(f->out->data + before, f->out->len - before);
 }
 
 enum { P_OR = 1, P_AND, P_NOT, P_ATOM };

@@ -176,10 +176,9 @@ void dsl_diag_hint(struct dsl_ctx *c, struct dsl_diag *d, const char *fmt,
 		c->oom = 1;
 }
 
-/* Number of UTF-8 characters in s[0..n). */
-static unsigned count_chars(const char *s, size_t n)
+size_t dsl_utf8_chars(const char *s, size_t n)
 {
-	unsigned k = 0;
+	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
 		k += ((unsigned char)s[i] & 0xC0) != 0x80;
@@ -212,7 +211,7 @@ void dsl_line_col(const struct dsl_ctx *c, uint32_t file, uint32_t offset,
 		offset = (uint32_t)s->len;
 	l = line_of(s, offset);
 	*line = (unsigned)l + 1;
-	*col = count_chars(s->text + s->lines[l], offset - s->lines[l]) + 1;
+	*col = (unsigned)dsl_utf8_chars(s->text + s->lines[l], offset - s->lines[l]) + 1;
 }
 
 static const char *severity_name(enum dsl_severity s)

@@ -80,6 +80,10 @@ void dsl_diag_hint(struct dsl_ctx *c, struct dsl_diag *d, const char *fmt,
 const char *dsl_nearest(const char *word, size_t len,
 			const char *const *candidates);
 
+/* Characters in valid UTF-8 text s[0..n): the bytes that do not
+ * continue one. Columns and widths count these. */
+size_t dsl_utf8_chars(const char *s, size_t n);
+
 /* 1-based line and column (columns count UTF-8 characters) of a byte. */
 void dsl_line_col(const struct dsl_ctx *c, uint32_t file, uint32_t offset,
 		  unsigned *line, unsigned *col);

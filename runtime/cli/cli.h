@@ -85,13 +85,13 @@ struct option;
  * a message printed). --help prints `usage` and exits; an unknown option
  * prints it to stderr. Returns 0, or -1. Leaves optind at the first
  * operand. */
-/* After cli_parse_options found no --policy: say so, and suggest it for
- * a first INPUT that is a policy file. */
-void cli_policy_required(const char *cmd, int argc, char **argv);
-
 int cli_parse_options(int argc, char **argv, const struct option *options,
 		      const char *usage, struct cli_policy_opts *p,
 		      int (*own)(void *ctx, int c, char *arg), void *ctx);
+
+/* After cli_parse_options found no --policy: say so, and suggest it for
+ * a first INPUT that is a policy file. */
+void cli_policy_required(const char *cmd, int argc, char **argv);
 
 /* ---- NDJSON input -------------------------------------------------------- */
 
