@@ -32,8 +32,22 @@ for pct in 10 100; do
 		"($(awk -v a="$base" -v b="$total" 'BEGIN { printf "%.1f", a / b }')× fewer). Top functions:"
 	echo
 	callgrind_annotate "$tmp/cg.$pct" 2> /dev/null |
-		sed -n 's/^ *[0-9,]* (\( *[0-9.]*%\))  *\([^ ]*\).*/\1 \2/p' |
+		sed -n 's/^ *[0-9,]* (\( *[0-9.]*%\))  *\([^ ]*\)\( \[\(.*\)\]\)\{0,1\}$/\1 \2 \4/p' |
 		grep -v 'PROGRAM' |
-		awk 'NR <= 8 { fn = $2; n = split(fn, parts, ":"); printf "- %s %s\n", $1, parts[n] }'
+		awk 'NR <= 8 {
+			n = split($2, parts, ":")
+			fn = parts[n]
+			# Code inlined from a header is counted apart.
+			if (n > 1 && parts[1] ~ /\.h$/) {
+				m = split(parts[1], dirs, "/")
+				fn = fn " (inlined from " dirs[m] ")"
+			}
+			# A function without symbols: name its library.
+			if (fn ~ /^0x/ && $3 != "") {
+				m = split($3, dirs, "/")
+				fn = fn " in " dirs[m]
+			}
+			printf "- %s %s\n", $1, fn
+		}'
 	echo
 done

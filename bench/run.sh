@@ -87,10 +87,17 @@ echo "== transform-heavy (100% sample)" >&2
 	if [[ -x $ROOT/bench/profile.sh ]]; then
 		"$ROOT/bench/profile.sh" "$BUILD" "$H"
 	fi
-	for extra in lambda.sh replay_threads.sh; do
-		if [[ -x $ROOT/bench/$extra ]]; then
+	if [[ -x $ROOT/bench/lambda.sh ]]; then
+		echo
+		"$ROOT/bench/lambda.sh" "$BUILD" "$SHARED" || true
+	fi
+	# Threads at both rates: the lighter the work per event, the more
+	# the one reader thread's share of the cores weighs.
+	for pct in 10 100; do
+		if [[ -x $ROOT/bench/replay_threads.sh ]]; then
 			echo
-			"$ROOT/bench/$extra" "$BUILD" "$SHARED" || true
+			"$ROOT/bench/replay_threads.sh" "$BUILD" "$SHARED" \
+				--sample-pct "$pct" || true
 		fi
 	done
 } > "$tmp/RESULTS.md"
