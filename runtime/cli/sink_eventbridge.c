@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -156,6 +157,7 @@ struct batch {
 	struct buf text;	/* the entries' JSON, back to back */
 	struct buf body;	/* the request being sent */
 	struct buf resp;
+	char errtype[128];	/* the answer's X-Amzn-ErrorType header */
 	CURL *easy;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -348,6 +350,7 @@ static void launch(struct eb_sink *s, struct batch *b)
 		return;
 	}
 	buf_reset(&b->resp);
+	b->errtype[0] = '\0';
 	b->errbuf[0] = '\0';
 	curl_easy_setopt(b->easy, CURLOPT_POSTFIELDS, b->body.data);
 	curl_easy_setopt(b->easy, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -399,27 +402,34 @@ static double launch_due(struct eb_sink *s)
 
 /* ---- answers ------------------------------------------------------------- */
 
-/* The error code of a refused call: the JSON body's __type (or code),
- * without its namespace ("...#ThrottlingException"), else http_NNN. */
+/* The error code of a refused call, where the AWS JSON 1.1 protocol
+ * puts it: the X-Amzn-ErrorType header, else the body's "code", else its
+ * "__type"; cut after any ':' (a URL may follow) and before any '#' (a
+ * namespace may precede: "...#ThrottlingException"). Else http_NNN. */
 static const char *call_error(struct eb_sink *s, struct batch *b,
 			      long status, char *tmp, size_t tmplen)
 {
 	struct json_doc *d = &s->doc;
-	const char *t = NULL, *hash;
+	const char *t = NULL, *cut;
 	size_t n = 0;
 	json_ref r = 0;
 
-	if (json_parse(d, b->resp.data, b->resp.len, 0, 0) == JSON_OK &&
-	    json_type_of(d, d->root) == JSON_OBJECT) {
-		r = json_member(d, d->root, "__type", 6);
-		if (r == 0)
-			r = json_member(d, d->root, "code", 4);
+	if (b->errtype[0]) {
+		t = b->errtype;
+		n = strlen(t);
+	} else if (json_parse(d, b->resp.data, b->resp.len, 0, 0) ==
+		   JSON_OK && json_type_of(d, d->root) == JSON_OBJECT) {
+		r = json_member(d, d->root, "code", 4);
+		if (json_type_of(d, r) != JSON_STRING)
+			r = json_member(d, d->root, "__type", 6);
+		if (json_type_of(d, r) == JSON_STRING)
+			t = json_string(d, r, &n);
 	}
-	if (json_type_of(d, r) == JSON_STRING)
-		t = json_string(d, r, &n);
-	if (t && (hash = memchr(t, '#', n)) != NULL) {
-		n -= (size_t)(hash + 1 - t);
-		t = hash + 1;
+	if (t && (cut = memchr(t, ':', n)) != NULL)
+		n = (size_t)(cut - t);
+	if (t && (cut = memchr(t, '#', n)) != NULL) {
+		n -= (size_t)(cut + 1 - t);
+		t = cut + 1;
 	}
 	if (t && n)
 		return intern(s, t, n);
@@ -664,6 +674,28 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 	return buf_failed(&b->resp) ? 0 : size * n;
 }
 
+/* The answer's headers: keep X-Amzn-ErrorType, the error code. A value
+ * too long for the field is not kept: the body names the code too. */
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	static const char name[] = "x-amzn-errortype:";
+	struct batch *b = ctx;
+	size_t len = size * n, k = sizeof name - 1;
+
+	if (len <= k || strncasecmp(p, name, k) != 0)
+		return len;
+	while (k < len && (p[k] == ' ' || p[k] == '\t'))
+		k++;
+	while (len > k && (p[len - 1] == '\r' || p[len - 1] == '\n' ||
+			   p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len - k < sizeof b->errtype) {
+		memcpy(b->errtype, p + k, len - k);
+		b->errtype[len - k] = '\0';
+	}
+	return size * n;
+}
+
 /* One reusable curl handle per batch, set up once. */
 static int batch_init(struct eb_sink *s, struct batch *b)
 {
@@ -684,6 +716,8 @@ static int batch_init(struct eb_sink *s, struct batch *b)
 	curl_easy_setopt(b->easy, CURLOPT_USERAGENT, "scrub/" SCRUB_VERSION);
 	curl_easy_setopt(b->easy, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(b->easy, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(b->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(b->easy, CURLOPT_HEADERDATA, b);
 	curl_easy_setopt(b->easy, CURLOPT_ERRORBUFFER, b->errbuf);
 	curl_easy_setopt(b->easy, CURLOPT_PRIVATE, b);
 	curl_easy_setopt(b->easy, CURLOPT_NOSIGNAL, 1L);
@@ -709,7 +743,8 @@ static int setup_http(struct eb_sink *s, char *err, size_t errlen)
 	const char *key = getenv("AWS_ACCESS_KEY_ID");
 	const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
 	const char *token = getenv("AWS_SESSION_TOKEN");
-	char hdr[4096];
+	char *hdr = NULL;
+	int failed;
 
 	if (!key || !*key || !secret || !*secret) {
 		snprintf(err, errlen, "PutEvents needs credentials: set "
@@ -722,18 +757,23 @@ static int setup_http(struct eb_sink *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start libcurl");
 		return -1;
 	}
-	if (token && strlen(token) > 4000) {
-		snprintf(err, errlen, "AWS_SESSION_TOKEN is longer than 4000 "
-			 "bytes");
-		return -1;
-	}
 
-	/* Every header given here is signed along (aws-contracts 2g). */
-	if (token && *token)
-		snprintf(hdr, sizeof hdr, "X-Amz-Security-Token: %s", token);
-	if (add_header(s, "Content-Type: application/x-amz-json-1.1") ||
-	    add_header(s, "X-Amz-Target: AWSEvents.PutEvents") ||
-	    (token && *token && add_header(s, hdr))) {
+	/* Every header given here is signed along (aws-contracts 2g). A
+	 * session token has no fixed size limit. */
+	if (token && *token) {
+		static const char name[] = "X-Amz-Security-Token: ";
+
+		hdr = scrub_malloc(sizeof name + strlen(token));
+		if (hdr != NULL) {
+			memcpy(hdr, name, sizeof name - 1);
+			strcpy(hdr + sizeof name - 1, token);
+		}
+	}
+	failed = add_header(s, "Content-Type: application/x-amz-json-1.1") ||
+		 add_header(s, "X-Amz-Target: AWSEvents.PutEvents") ||
+		 (token && *token && (hdr == NULL || add_header(s, hdr)));
+	free(hdr);
+	if (failed) {
 		snprintf(err, errlen, "cannot set the request headers: out of "
 			 "memory");
 		return -1;
@@ -753,13 +793,17 @@ int eb_open(struct eb_sink **out, const struct eb_config *cfg, char *err,
 		return -1;
 	}
 	s->cfg = *cfg;
+	/* A dry run needs no region; the China regions have their own
+	 * domain. */
 	if (cfg->endpoint)
 		snprintf(s->url, sizeof s->url, "%s", cfg->endpoint);
-	else
+	else if (cfg->region)
 		snprintf(s->url, sizeof s->url,
-			 "https://events.%s.amazonaws.com/", cfg->region);
-	snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:events",
-		 cfg->region);
+			 "https://events.%s.amazonaws.com%s/", cfg->region,
+			 strncmp(cfg->region, "cn-", 3) == 0 ? ".cn" : "");
+	if (cfg->region)
+		snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:events",
+			 cfg->region);
 	if (!cfg->dry_run && setup_http(s, err, errlen) != 0)
 		return -1;
 	s->npool = (size_t)cfg->connections * 2 + 1;

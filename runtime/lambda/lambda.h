@@ -23,8 +23,9 @@
 #include "../../vm/json.h"
 #include "../scrub.h"
 
-/* Lambda's synchronous invocation limit, request and response: the
- * documented "6 MB" is enforced as 6,291,556 bytes. */
+/* Lambda's synchronous invocation limit, documented as "6 MB": the
+ * largest payload read or written is 6,291,556 bytes, the figure
+ * Lambda's own error for an oversized response names. */
 #define LAM_PAYLOAD_LIMIT 6291556u
 /* The default response limit: Pipes' "6MB" read as 6 MiB. */
 #define LAM_RESPONSE_DEFAULT 6291456u

@@ -166,7 +166,8 @@ def case_faults(tmp):
     injects = {3: "throttle:2", 4: "internal:1", 5: "malformed",
                6: "denied", 7: "throttle:9", 10: "internal:3",
                11: "throttle:3", 12: "malformed", 55: "call500:1",
-               95: "callthrottle:2"}
+               75: "callcolon:1", 95: "callthrottle:2",
+               115: "callheader:2"}
     events = os.path.join(tmp, "events.ndjson")
     make_events(events, 120, injects)
     want = expected_entries(events, tmp)
@@ -200,7 +201,7 @@ def case_faults(tmp):
     # retryable codes, and at most --max-attempts.
     for n, times in {"1": 1, "3": 3, "4": 2, "5": 1, "6": 1, "7": 4,
                      "10": 4, "11": 4, "12": 1, "55": 2,
-                     "95": 3}.items():
+                     "75": 2, "95": 3, "115": 3}.items():
         check(seen.get(n) == times, "faults: %s sent %s times, not %d" %
               (n, seen.get(n), times))
     rejects = load(os.path.join(tmp, "rejects.ndjson"))
@@ -250,6 +251,27 @@ def case_sizes(tmp):
     rejects = load(os.path.join(tmp, "rejects.ndjson"))
     check([(r["line"], r["code"]) for r in rejects] ==
           [(41, "entry_too_large")], "sizes: rejects %s" % rejects)
+
+
+def case_long_token(tmp):
+    """A session token has no documented size limit: one of 5,000 bytes
+    is sent and signed like any other."""
+    token = "FQoGZXIvYXdz" + "A" * 4988
+    events = os.path.join(tmp, "events.ndjson")
+    make_events(events, 12, {})
+    want = expected_entries(events, tmp)
+    ep = Endpoint(tmp, "--token", token)
+    try:
+        rc, _, err = replay(ep, events, tmp, token=token)
+        calls = ep.calls()
+    finally:
+        ep.close()
+    check(rc == 0, "long token: exit status %d (%s)" % (rc, err.strip()))
+    check(calls and not [c for c in calls if "violation" in c],
+          "long token: calls refused: %s" % calls[:1])
+    ok, _ = delivered(calls)
+    check(sorted(ok) == sorted(want), "long token: accepted %s" %
+          sorted(ok))
 
 
 def case_resume(tmp):
@@ -347,8 +369,8 @@ def case_bad_answer(tmp):
 
 
 def main():
-    for case in (case_faults, case_sizes, case_resume, case_bad_secret,
-                 case_bad_answer):
+    for case in (case_faults, case_sizes, case_long_token, case_resume,
+                 case_bad_secret, case_bad_answer):
         with tempfile.TemporaryDirectory() as tmp:
             before = len(FAILED)
             case(tmp)

@@ -23,6 +23,9 @@ that entry ("n" names the entry):
   call500:K       the whole call fails with HTTP 500 InternalFailure the
                   first K times this entry is in it
   callthrottle:K  the whole call fails with HTTP 400 ThrottlingException
+  callcolon:K     the same, its __type "ThrottlingException:" and a URL
+  callheader:K    the same, the code only in the X-Amzn-ErrorType header
+                  (with a URL after ':'), the body's __type another code
   blank:K         the entry's result is {} (neither EventId nor ErrorCode)
                   the first K times seen: an answer that breaks the contract
 
@@ -151,8 +154,9 @@ def decide(entries):
         kind, k = inject(e)
         if kind == "call500" and SEEN[i] <= k:
             return 500, "InternalFailure", None
-        if kind == "callthrottle" and SEEN[i] <= k:
-            return 400, "ThrottlingException", None
+        if kind in ("callthrottle", "callcolon", "callheader") and \
+                SEEN[i] <= k:
+            return 400, kind, None
     results = []
     for e, i in zip(entries, ids):
         kind, k = inject(e)
@@ -177,10 +181,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def reply(self, status, obj):
+    def reply(self, status, obj, errtype=None):
         out = json.dumps(obj).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/x-amz-json-1.1")
+        if errtype:
+            self.send_header("X-Amzn-ErrorType", errtype)
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
@@ -208,10 +214,17 @@ class Handler(BaseHTTPRequestHandler):
             log["status"] = status
             log["entries"] = [dict(e, id=entry_id(e)) for e in entries]
             if results is None:
+                # The three spellings of an error code AWS JSON 1.1 allows.
+                url = ":http://internal.amazon.com/coral/com.amazon.coral."
+                code, errtype = "com.amazonaws.events#" + err, None
+                if err.startswith("call"):
+                    code = "ThrottlingException" + url + "availability/"
+                    if err == "callheader":
+                        errtype, code = code, "SomethingElse"
                 log["call_error"] = err
                 self.record(log)
-                self.reply(status, {"__type": "com.amazonaws.events#" + err,
-                                    "message": "injected"})
+                self.reply(status, {"__type": code, "message": "injected"},
+                           errtype)
                 return
             out = []
             for e, r in zip(log["entries"], results):
