@@ -341,8 +341,8 @@ static int check_numeric(struct pb *b, const struct dsl_json *v)
 	}
 	if (strtod(item(v, 1)->text, NULL) >= strtod(item(v, 3)->text,
 						      NULL)) {
-		perr(b, v->span, "the numeric range is empty (lower bound "
-		     "not below the upper one)");
+		perr(b, v->span, "a numeric range's lower bound must be "
+		     "below its upper bound");
 		return -1;
 	}
 	return 0;

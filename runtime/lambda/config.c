@@ -93,18 +93,21 @@ static int read_limits(struct scrub_limits *l, struct lam_init_error *e)
 static int read_settings(struct lam_config *cfg, struct lam_log *lg,
 			 struct lam_init_error *e)
 {
-	const char *s;
+	const char *s, *name;
 	int level;
 
-	s = getenv("SCRUB_LOG_LEVEL");
-	if (s == NULL)
-		s = getenv("AWS_LAMBDA_LOG_LEVEL");
+	name = "SCRUB_LOG_LEVEL";
+	s = getenv(name);
+	if (s == NULL) {
+		name = "AWS_LAMBDA_LOG_LEVEL";
+		s = getenv(name);
+	}
 	if (s != NULL) {
 		level = lam_level_parse(s);
 		if (level < 0)
-			return fail(e, "Scrub.ConfigError", "SCRUB_LOG_LEVEL "
-				    "must be ERROR, WARN, INFO or DEBUG, not "
-				    "'%.64s'", s);
+			return fail(e, "Scrub.ConfigError", "%s must be ERROR, "
+				    "WARN, INFO or DEBUG (or FATAL, TRACE), "
+				    "not '%.64s'", name, s);
 		lg->level = (enum lam_level)level;
 	}
 	s = getenv("SCRUB_ON_REJECT");

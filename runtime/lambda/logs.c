@@ -129,33 +129,64 @@ static const char *const base_metrics[][2] = {
 #define EMF_NAME_MAX 255
 #define EMF_METRICS_MAX 100
 
-/* The per-reason metrics ("Dropped.REASON", "Rejected.CODE") that fit. */
+struct emf_metric {
+	char name[EMF_NAME_MAX + 1];
+	unsigned long long count;
+};
+
+/* CloudWatch takes only printable ASCII in metric names and dimension
+ * values, with at least one non-blank character: anything else would
+ * lose the metric. Each other character (a whole UTF-8 sequence) becomes
+ * one '_'. Writes at most `size` - 1 bytes and a NUL. */
+static void cw_name(char *out, size_t size, const char *prefix,
+		    const char *name)
+{
+	size_t n = 0;
+	int blank = 1;
+
+	for (const char *p = prefix; *p && n + 1 < size; p++)
+		out[n++] = *p;
+	for (const unsigned char *p = (const unsigned char *)name;
+	     *p && n + 1 < size; p++) {
+		if (*p >= 0x80 && *p < 0xC0)
+			continue;	/* inside a character */
+		out[n] = *p >= 0x20 && *p < 0x7F ? (char)*p : '_';
+		blank &= out[n++] == ' ';
+	}
+	if (blank && *prefix == '\0' && n + 1 < size)
+		out[n++] = '_';
+	out[n] = '\0';
+}
+
+/* The per-reason metrics ("Dropped.REASON", "Rejected.CODE") that fit,
+ * one per name: reasons whose names read the same once cleaned are
+ * counted together. */
 static size_t reason_metrics(const struct scrub_counters *c,
-			     const char **prefix, const struct scrub_count **e,
-			     size_t max)
+			     struct emf_metric *m, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < c->ndrops + c->nrejects && n < max; i++) {
+	for (size_t i = 0; i < c->ndrops + c->nrejects; i++) {
 		int drop = i < c->ndrops;
 		const struct scrub_count *k = drop ? &c->drops[i]
 						   : &c->rejects[i - c->ndrops];
+		size_t j;
 
 		if (strlen(k->name) + 9 > EMF_NAME_MAX)
 			continue;
-		prefix[n] = drop ? "Dropped." : "Rejected.";
-		e[n++] = k;
+		cw_name(m[n].name, sizeof m[n].name,
+			drop ? "Dropped." : "Rejected.", k->name);
+		for (j = 0; j < n && strcmp(m[j].name, m[n].name) != 0; j++)
+			;
+		if (j < n) {
+			m[j].count += k->count;
+			continue;
+		}
+		if (n == max)
+			continue;
+		m[n++].count = k->count;
 	}
 	return n;
-}
-
-static void put_metric_name(struct buf *b, const char *prefix,
-			    const char *name)
-{
-	char full[EMF_NAME_MAX + 1];
-
-	snprintf(full, sizeof full, "%s%s", prefix, name);
-	lam_json_string(b, full);
 }
 
 static void put_directive_head(struct buf *b)
@@ -168,9 +199,11 @@ void lam_emf(const struct lam_log *lg, const char *policy,
 	     const char *request_id, const struct lam_batch *bt)
 {
 	const struct scrub_counters *c = &bt->counts;
-	const struct scrub_count *reasons[EMF_METRICS_MAX];
-	const char *prefix[EMF_METRICS_MAX];
-	size_t nreasons = reason_metrics(c, prefix, reasons, EMF_METRICS_MAX);
+	/* One spare entry: reason_metrics cleans a name into it before it
+	 * knows whether the name is new. */
+	struct emf_metric reasons[EMF_METRICS_MAX + 1];
+	size_t nreasons = reason_metrics(c, reasons, EMF_METRICS_MAX);
+	char dimension[EMF_NAME_MAX + 1];
 	/* In the order of base_metrics. */
 	unsigned long long counts[5] = {
 		bt->records, c->emitted, c->dropped, c->rejected,
@@ -198,13 +231,14 @@ void lam_emf(const struct lam_log *lg, const char *policy,
 		put_directive_head(&b);
 		for (size_t i = 0; i < nreasons; i++) {
 			buf_puts(&b, i ? ",{\"Name\":" : "{\"Name\":");
-			put_metric_name(&b, prefix[i], reasons[i]->name);
+			lam_json_string(&b, reasons[i].name);
 			buf_puts(&b, ",\"Unit\":\"Count\"}");
 		}
 		buf_puts(&b, "]}");
 	}
 	buf_puts(&b, "]},\"Policy\":");
-	lam_json_string(&b, policy);
+	cw_name(dimension, sizeof dimension, "", policy);
+	lam_json_string(&b, dimension);
 	buf_puts(&b, ",\"requestId\":");
 	lam_json_string(&b, request_id);
 	for (size_t i = 0; i < 5; i++) {
@@ -216,9 +250,8 @@ void lam_emf(const struct lam_log *lg, const char *policy,
 	buf_puts(&b, num);
 	for (size_t i = 0; i < nreasons; i++) {
 		buf_putc(&b, ',');
-		put_metric_name(&b, prefix[i], reasons[i]->name);
-		snprintf(num, sizeof num, ":%llu",
-			 (unsigned long long)reasons[i]->count);
+		lam_json_string(&b, reasons[i].name);
+		snprintf(num, sizeof num, ":%llu", reasons[i].count);
 		buf_puts(&b, num);
 	}
 	buf_putc(&b, '}');

@@ -178,6 +178,10 @@ def cases(tmp, sizes):
                           inv(2, batch(OK2, DROP, OK2)),
                           inv(3, batch(OK2, OK2_LONGER)),
                           inv(4, batch(OK2, OK2, OK2))]),
+        # Names outside printable ASCII: CloudWatch would refuse them,
+        # so they are cleaned; reasons that then read alike add up.
+        dict(name="metric-names", policy="names", env=fid,
+             invocations=[inv(1, batch(OK1, DROP, OTHER, REJECT, DROP))]),
         dict(name="budget", policy="fidelity",
              env=dict(fid, SCRUB_MAX_STEPS="3"),
              invocations=[inv(1, batch(OK1))]),
@@ -213,6 +217,8 @@ def cases(tmp, sizes):
                                   "for policy tests only")),
         one("init-bad-setting", dict(fid, SCRUB_ON_REJECT="sometimes")),
         one("init-bad-number", dict(fid, SCRUB_MAX_BATCH="0")),
+        one("init-bad-lambda-level", dict(fid,
+                                          AWS_LAMBDA_LOG_LEVEL="bogus")),
         one("init-error-refused", {}, statuses={("init/error", 1): 500}),
         # The Runtime API failing: 500 ends the process, 403 does not,
         # 413 turns the response into an error.
@@ -301,7 +307,8 @@ def prepare(tmp):
     """Compile the policies; write the key file; measure one response."""
     policies = {}
     for name, src in (("orders", "policies/orders-to-stage.scrub"),
-                      ("fidelity", "tests/lambda/fidelity.scrub")):
+                      ("fidelity", "tests/lambda/fidelity.scrub"),
+                      ("names", "tests/lambda/names.scrub")):
         policies[name] = os.path.join(tmp, name + ".scrubc")
         subprocess.run([os.path.join(BUILD, "scrubc"), "build", src, "-o",
                         policies[name]], check=True, cwd=ROOT)
