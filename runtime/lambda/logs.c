@@ -170,21 +170,21 @@ static size_t reason_metrics(const struct scrub_counters *c,
 		int drop = i < c->ndrops;
 		const struct scrub_count *k = drop ? &c->drops[i]
 						   : &c->rejects[i - c->ndrops];
+		char name[EMF_NAME_MAX + 1];
 		size_t j;
 
 		if (strlen(k->name) + 9 > EMF_NAME_MAX)
 			continue;
-		cw_name(m[n].name, sizeof m[n].name,
-			drop ? "Dropped." : "Rejected.", k->name);
-		for (j = 0; j < n && strcmp(m[j].name, m[n].name) != 0; j++)
+		cw_name(name, sizeof name, drop ? "Dropped." : "Rejected.",
+			k->name);
+		for (j = 0; j < n && strcmp(m[j].name, name) != 0; j++)
 			;
 		if (j < n) {
 			m[j].count += k->count;
-			continue;
+		} else if (n < max) {
+			memcpy(m[n].name, name, sizeof name);
+			m[n++].count = k->count;
 		}
-		if (n == max)
-			continue;
-		m[n++].count = k->count;
 	}
 	return n;
 }
@@ -199,9 +199,7 @@ void lam_emf(const struct lam_log *lg, const char *policy,
 	     const char *request_id, const struct lam_batch *bt)
 {
 	const struct scrub_counters *c = &bt->counts;
-	/* One spare entry: reason_metrics cleans a name into it before it
-	 * knows whether the name is new. */
-	struct emf_metric reasons[EMF_METRICS_MAX + 1];
+	struct emf_metric reasons[EMF_METRICS_MAX];
 	size_t nreasons = reason_metrics(c, reasons, EMF_METRICS_MAX);
 	char dimension[EMF_NAME_MAX + 1];
 	/* In the order of base_metrics. */

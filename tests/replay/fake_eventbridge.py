@@ -46,6 +46,15 @@ from botocore.credentials import Credentials
 
 ARGS = None
 LOCK = threading.Lock()
+# How a refused call names its error, per fault: the body's __type and
+# the X-Amzn-ErrorType header, the three spellings AWS JSON 1.1 allows.
+CORAL = ":http://internal.amazon.com/coral/com.amazon.coral.availability/"
+CALL_ERRORS = {
+    "call500": ("com.amazonaws.events#InternalFailure", None),
+    "callthrottle": ("com.amazonaws.events#ThrottlingException", None),
+    "callcolon": ("ThrottlingException" + CORAL, None),
+    "callheader": ("SomethingElse", "ThrottlingException" + CORAL),
+}
 SEEN = {}
 CALLS = [0]
 
@@ -152,11 +161,8 @@ def decide(entries):
         SEEN[i] = SEEN.get(i, 0) + 1
     for e, i in zip(entries, ids):
         kind, k = inject(e)
-        if kind == "call500" and SEEN[i] <= k:
-            return 500, "InternalFailure", None
-        if kind in ("callthrottle", "callcolon", "callheader") and \
-                SEEN[i] <= k:
-            return 400, kind, None
+        if kind in CALL_ERRORS and SEEN[i] <= k:
+            return 500 if kind == "call500" else 400, kind, None
     results = []
     for e, i in zip(entries, ids):
         kind, k = inject(e)
@@ -214,13 +220,7 @@ class Handler(BaseHTTPRequestHandler):
             log["status"] = status
             log["entries"] = [dict(e, id=entry_id(e)) for e in entries]
             if results is None:
-                # The three spellings of an error code AWS JSON 1.1 allows.
-                url = ":http://internal.amazon.com/coral/com.amazon.coral."
-                code, errtype = "com.amazonaws.events#" + err, None
-                if err.startswith("call"):
-                    code = "ThrottlingException" + url + "availability/"
-                    if err == "callheader":
-                        errtype, code = code, "SomethingElse"
+                code, errtype = CALL_ERRORS[err]
                 log["call_error"] = err
                 self.record(log)
                 self.reply(status, {"__type": code, "message": "injected"},
