@@ -60,10 +60,33 @@ struct tctx {
 
 /* ---- results ------------------------------------------------------------- */
 
+/* Text from a tests file or a policy, for a terminal or a CI log: control
+ * bytes spelt as JSON escapes, so that a name cannot break a line, move
+ * the cursor or hide what follows. */
+static void put_visible(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+
+		if (c >= 0x20 && c != 0x7f) {
+			buf_putc(b, (char)c);
+			continue;
+		}
+		if (c == '\n' || c == '\t' || c == '\r')
+			snprintf(esc, sizeof esc, "\\%c", c == '\n' ? 'n'
+				 : c == '\t' ? 't' : 'r');
+		else
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+		buf_puts(b, esc);
+	}
+}
+
 static struct result *add_result(struct suite *s, const char *name,
 				 size_t len)
 {
 	struct result *r;
+	struct buf shown;
 
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -75,7 +98,11 @@ static struct result *add_result(struct suite *s, const char *name,
 		s->cap = cap;
 	}
 	r = &s->r[s->n];
-	r->name = scrub_strndup(name, len);
+	buf_init(&shown, 1u << 20);
+	put_visible(&shown, name, len);
+	r->name = buf_failed(&shown) ? NULL
+		  : scrub_strndup(shown.data ? shown.data : "", shown.len);
+	buf_free(&shown);
 	if (r->name == NULL)
 		return NULL;
 	r->v = T_PASS;
@@ -400,11 +427,15 @@ static void judge(struct tctx *t, struct result *r, json_ref c,
 		buf_puts(&r->detail, line);
 		got = o->status == VM_DROP ? o->reason : o->status == VM_REJECT
 		      ? o->code : NULL;
-		if (got)
-			snprintf(line, sizeof line, " (%s%s%s)", got,
-				 o->status == VM_REJECT ? ": " : "",
-				 o->status == VM_REJECT ? o->message : "");
-		buf_puts(&r->detail, got ? line : "");
+		if (got) {
+			buf_puts(&r->detail, " (");
+			put_visible(&r->detail, got, strlen(got));
+			if (o->status == VM_REJECT) {
+				buf_puts(&r->detail, ": ");
+				buf_puts(&r->detail, o->message);
+			}
+			buf_putc(&r->detail, ')');
+		}
 		buf_putc(&r->detail, '\n');
 		return;
 	}
@@ -419,11 +450,17 @@ static void judge(struct tctx *t, struct result *r, json_ref c,
 			   "string: the drop reason or the reject code");
 	} else if (strlen(got) != len || memcmp(text, got, len) != 0) {
 		r->v = T_FAIL;
-		snprintf(line, sizeof line, "    expected %s \"%.*s\", got "
-			 "\"%s\"%s%s\n", want == VM_DROP ? "drop reason" :
-			 "reject code", (int)len, text, got, want == VM_REJECT
-			 ? ": " : "", want == VM_REJECT ? o->message : "");
-		buf_puts(&r->detail, line);
+		buf_puts(&r->detail, want == VM_DROP ? "    expected drop reason "
+			 "\"" : "    expected reject code \"");
+		put_visible(&r->detail, text, len);
+		buf_puts(&r->detail, "\", got \"");
+		put_visible(&r->detail, got, strlen(got));
+		buf_puts(&r->detail, "\"");
+		if (want == VM_REJECT) {
+			buf_puts(&r->detail, ": ");
+			buf_puts(&r->detail, o->message);
+		}
+		buf_putc(&r->detail, '\n');
 	}
 }
 
