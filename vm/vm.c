@@ -759,10 +759,15 @@ static enum vm_status parse_reject(struct vm_exec *ex, enum json_error e)
 /* With deferred validation, an event decided before its parse finished
  * (dropped, or rejected by a rule) must still be valid JSON within the
  * limits: if it is not, it gets the reject a whole parse up front would
- * have given it, whatever the program decided on the way. */
+ * have given it, whatever the program decided on the way. Lazy
+ * validation skips this for drops only: a reject still names the
+ * input's own fault first ({"n":01} is invalid_json, not a number that
+ * a rule refused). */
 static enum vm_status check_rest(struct vm_exec *ex, int defer)
 {
-	if (defer && (ex->doc.failed ||
+	int check = defer || ex->o->status == VM_REJECT;
+
+	if (check && (ex->doc.failed ||
 		      json_validate_rest(&ex->doc) != JSON_OK))
 		return parse_reject(ex, ex->doc.err);
 	return ex->o->status;
