@@ -534,6 +534,92 @@ static const char *type_words(unsigned t)
 	       : "not an object";
 }
 
+/* Members under n as dotted names, up to three levels down ("card",
+ * "card.number"...), for a path that splits or joins its names where the
+ * schema does not. Names that would need quotes are left out. */
+enum { DOTTED_MAX = 256, DOTTED_LEN = 96 };
+
+struct dotted {
+	char text[DOTTED_MAX][DOTTED_LEN];
+	const char *list[DOTTED_MAX + 1];
+	size_t n;
+};
+
+static void collect_dotted(const struct cc_snode *n, const char *prefix,
+			   size_t plen, int levels, struct dotted *out)
+{
+	for (const struct cc_snode *m = n->members; m; m = m->next) {
+		char *t;
+
+		if (out->n == DOTTED_MAX)
+			return;
+		if (!dsl_plain_name(m->name, m->len) ||
+		    plen + 1 + m->len >= DOTTED_LEN)
+			continue;
+		t = out->text[out->n];
+		memcpy(t, prefix, plen);
+		if (plen)
+			t[plen] = '.';
+		memcpy(t + plen + (plen != 0), m->name, m->len);
+		t[plen + (plen != 0) + m->len] = '\0';
+		out->list[out->n++] = t;
+		if (levels > 1)
+			collect_dotted(m, t, strlen(t), levels - 1, out);
+	}
+}
+
+/* The rest of p from segment `from`, spelt "a.b.c"; 0 when a segment is
+ * not a plain name. */
+static int dotted_rest(const struct dsl_path *p, size_t from, char *out,
+		       size_t len)
+{
+	size_t k = 0;
+
+	for (size_t i = from; i < p->n; i++) {
+		const struct dsl_seg *s = &p->segs[i];
+
+		if (s->kind != SEG_KEY || !dsl_plain_name(s->name, s->len) ||
+		    k + s->len + 2 > len)
+			return 0;
+		if (k)
+			out[k++] = '.';
+		memcpy(out + k, s->name, s->len);
+		k += s->len;
+	}
+	out[k] = '\0';
+	return k > 0;
+}
+
+/* "did you mean '.detail.card.number'?" for .detail.card_number, and the
+ * other way round: the nearest dotted name under the object that lacks
+ * the path's segment `seg`. */
+static void hint_regrouped(struct warn *w, struct dsl_diag *d,
+			   const struct dsl_path *p, size_t seg,
+			   const struct cc_snode *at)
+{
+	struct dsl_path parent = { p->segs, seg, p->span };
+	struct dotted *cands = scrub_malloc(sizeof *cands);
+	char rest[DOTTED_LEN], text[128];
+	const char *near;
+
+	if (cands == NULL)
+		return;
+	cands->n = 0;
+	if (dotted_rest(p, seg, rest, sizeof rest) && strlen(rest) > 2) {
+		collect_dotted(at, "", 0, 3, cands);
+		cands->list[cands->n] = NULL;
+		near = dsl_nearest(rest, strlen(rest), cands->list);
+		if (near && seg == 0)
+			dsl_diag_hint(w->c->ctx, d, "did you mean '.%s'?",
+				      near);
+		else if (near)
+			dsl_diag_hint(w->c->ctx, d, "did you mean '%s.%s'?",
+				      path_text(&parent, text, sizeof text),
+				      near);
+	}
+	free(cands);
+}
+
 static void check_schemas(struct warn *w, const struct use *u)
 {
 	const struct cc_options *o = &w->c->opts;
@@ -574,6 +660,8 @@ static void check_schemas(struct warn *w, const struct use *u)
 		if (near)
 			dsl_diag_hint(w->c->ctx, d, "did you mean '%s'?",
 				      near);
+		else
+			hint_regrouped(w, d, p, best.seg, best.node);
 	}
 }
 

@@ -131,8 +131,7 @@ const char *dsl_stmt_keyword(enum dsl_stmt_kind k)
 	return "?";
 }
 
-/* Can `name` be written bare after a dot? */
-static int plain_name(const char *s, size_t n)
+int dsl_plain_name(const char *s, size_t n)
 {
 	if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') ||
 			(s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
@@ -159,7 +158,7 @@ void dsl_path_format(const struct dsl_path *p, struct buf *out)
 		switch (s->kind) {
 		case SEG_KEY:
 			buf_putc(out, '.');
-			if (plain_name(s->name, s->len))
+			if (dsl_plain_name(s->name, s->len))
 				buf_put(out, s->name, s->len);
 			else
 				json_encode_string(out, s->name, s->len);

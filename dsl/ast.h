@@ -229,4 +229,7 @@ const char *dsl_stmt_keyword(enum dsl_stmt_kind k);
 /* Print a path the way it would be written in a policy. */
 void dsl_path_format(const struct dsl_path *p, struct buf *out);
 
+/* Can `name` be written bare after a dot (no quotes)? */
+int dsl_plain_name(const char *name, size_t len);
+
 #endif
