@@ -450,8 +450,9 @@ static void judge(struct tctx *t, struct result *r, json_ref c,
 			   "string: the drop reason or the reject code");
 	} else if (strlen(got) != len || memcmp(text, got, len) != 0) {
 		r->v = T_FAIL;
-		buf_puts(&r->detail, want == VM_DROP ? "    expected drop reason "
-			 "\"" : "    expected reject code \"");
+		buf_puts(&r->detail, want == VM_DROP
+			 ? "    expected drop reason \""
+			 : "    expected reject code \"");
 		put_visible(&r->detail, text, len);
 		buf_puts(&r->detail, "\", got \"");
 		put_visible(&r->detail, got, strlen(got));
