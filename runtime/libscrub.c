@@ -186,10 +186,18 @@ void scrub_count_add(struct scrub_count *tab, size_t *n, const char *name,
 			return;
 		}
 	}
-	if (*n < SCRUB_MAX_REASONS) {
+	/* The last slot counts every reason past the others, so that the
+	 * table still adds up to the total. */
+	if (*n < SCRUB_MAX_REASONS - 1) {
 		tab[*n].name = name;
 		tab[*n].count = k;
 		(*n)++;
+	} else if (*n == SCRUB_MAX_REASONS - 1) {
+		tab[*n].name = SCRUB_OTHER_REASONS;
+		tab[*n].count = k;
+		(*n)++;
+	} else {
+		tab[*n - 1].count += k;
 	}
 }
 

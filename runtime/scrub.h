@@ -121,8 +121,11 @@ int scrub_run_batch(scrub_worker *w, const struct scrub_event *events,
 		    size_t n, struct scrub_result *results, char **out,
 		    size_t *out_len, size_t *out_cap);
 
-/* What a worker has seen, by outcome and by reason. */
+/* What a worker has seen, by outcome and by reason. A table holds
+ * SCRUB_MAX_REASONS - 1 reasons by name; the rest are counted together
+ * under SCRUB_OTHER_REASONS. */
 #define SCRUB_MAX_REASONS 64
+#define SCRUB_OTHER_REASONS "(other reasons)"
 
 struct scrub_count {
 	const char *name;
@@ -142,7 +145,8 @@ void scrub_worker_counters(const scrub_worker *w, struct scrub_counters *c);
  * base64...). `code` must outlive the worker: a string literal. */
 void scrub_worker_note_reject(scrub_worker *w, const char *code);
 /* Count `k` more under `name` in a table of `*n` names (a new name is
- * added while there is room). `name` must outlive the table. */
+ * added while there is room, then counted under SCRUB_OTHER_REASONS).
+ * `name` must outlive the table. */
 void scrub_count_add(struct scrub_count *tab, size_t *n, const char *name,
 		     uint64_t k);
 /* Add `from` into `into` (for summing workers). */

@@ -182,6 +182,11 @@ def cases(tmp, sizes):
         # so they are cleaned; reasons that then read alike add up.
         dict(name="metric-names", policy="names", env=fid,
              invocations=[inv(1, batch(OK1, DROP, OTHER, REJECT, DROP))]),
+        # More drop reasons in one batch than a count table holds: the
+        # last metric counts the rest, so the reasons add up to Dropped.
+        dict(name="many-reasons", policy="many-reasons", env=fid,
+             invocations=[inv(1, batch(*[b'{"source":"m.%03d"}' % i
+                                         for i in range(105)]))]),
         dict(name="budget", policy="fidelity",
              env=dict(fid, SCRUB_MAX_STEPS="3"),
              invocations=[inv(1, batch(OK1))]),
@@ -278,6 +283,21 @@ def check_invariants(case, status, api, out, err):
     if len(metrics) != len(answered):
         problems.append("%d metrics lines for %d invocations"
                         % (len(metrics), len(answered)))
+    for line in metrics:
+        o = emulator.emf(line)
+        for d in o["_aws"]["CloudWatchMetrics"]:
+            names = [m["Name"] for m in d["Metrics"]]
+            if len(names) > 100:
+                problems.append("an EMF directive of %d metrics (CloudWatch "
+                                "takes 100)" % len(names))
+            problems += ["metric %s has no value" % n
+                         for n in names if n not in o]
+        for kind in ("Dropped", "Rejected"):
+            by_reason = sum(v for k, v in o.items()
+                            if k.startswith(kind + "."))
+            if by_reason != o[kind]:
+                problems.append("%s.* add up to %d, %s is %d"
+                                % (kind, by_reason, kind, o[kind]))
     if status != 1:
         problems.append("exit status %d, not 1" % status)
     return problems
@@ -308,7 +328,8 @@ def prepare(tmp):
     policies = {}
     for name, src in (("orders", "policies/orders-to-stage.scrub"),
                       ("fidelity", "tests/lambda/fidelity.scrub"),
-                      ("names", "tests/lambda/names.scrub")):
+                      ("names", "tests/lambda/names.scrub"),
+                      ("many-reasons", "tests/lambda/many-reasons.scrub")):
         policies[name] = os.path.join(tmp, name + ".scrubc")
         subprocess.run([os.path.join(BUILD, "scrubc"), "build", src, "-o",
                         policies[name]], check=True, cwd=ROOT)
