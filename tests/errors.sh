@@ -60,6 +60,37 @@ check run-unknown-param 2 "scrub: policy 'bench-reference' has no parameter 'sam
 	"$BUILD/scrub" run --policy "$ROOT/policies/bench-reference.scrub" --param sample_pc=5 "$ROOT/$E"
 check replay-policy-as-input 2 "scrub: replay: --policy FILE is required (did you mean --policy $ROOT/$P?)" -- \
 	"$BUILD/scrub" replay "$ROOT/$P"
+# A bad option is named with what to do, and the usage line (not the
+# whole help): a typo, a name that is part of an option's, an ambiguous
+# prefix, a value given to a flag or missing from an option, a short one.
+check replay-unknown-option 2 "scrub: replay: unknown option '--bus' (did you mean '--event-bus-name'?)
+usage: scrub replay --policy FILE [options] [INPUT...]
+(scrub replay --help lists the options)" -- \
+	"$BUILD/scrub" replay --bus dev --policy "$ROOT/$P"
+check run-option-typo 2 "scrub: run: unknown option '--keyfile' (did you mean '--key-file'?)
+usage: scrub run --policy FILE [options] [INPUT...]
+(scrub run --help lists the options)" -- \
+	"$BUILD/scrub" run --keyfile=k --policy "$ROOT/$P"
+check run-option-ambiguous 2 "scrub: run: option '--max' is ambiguous: --max-event-bytes, --max-depth, --max-values, --max-steps...
+usage: scrub run --policy FILE [options] [INPUT...]
+(scrub run --help lists the options)" -- \
+	"$BUILD/scrub" run --max 5 --policy "$ROOT/$P"
+check run-flag-with-value 2 "scrub: run: option '--quiet' takes no value
+usage: scrub run --policy FILE [options] [INPUT...]
+(scrub run --help lists the options)" -- \
+	"$BUILD/scrub" run --quiet=yes --policy "$ROOT/$P"
+check run-option-without-value 2 "scrub: run: option '--policy' needs a value
+usage: scrub run --policy FILE [options] [INPUT...]
+(scrub run --help lists the options)" -- \
+	"$BUILD/scrub" run --policy
+check detect-unknown-short-option 2 "scrub: detect: unknown option '-x'
+usage: scrub detect [--with NAME[,NAME...]] [--show]
+(scrub detect --help lists the options)" -- \
+	"$BUILD/scrub" detect -x
+check test-pattern-unknown-option 2 "scrub: test-pattern: unknown option '--pattern' (did you mean '--event-pattern'?)
+usage: scrub test-pattern --event-pattern PATTERN --event EVENT
+(scrub test-pattern --help lists the options)" -- \
+	"$BUILD/scrub" test-pattern --pattern '{}' --event '{}'
 check run-missing-policy 2 "scrub: cannot open 'missing.scrub': No such file or directory" -- \
 	"$BUILD/scrub" run --policy missing.scrub "$ROOT/$E"
 check run-missing-key-file 2 "scrub: cannot open key file 'missing.key': No such file or directory" -- \

@@ -82,16 +82,24 @@ struct option;
 
 /* Parse the options of a command: the ones above into `p` (after
  * cli_policy_opts_init), the command's own through `own` (0, or -1 with
- * a message printed). --help prints `usage` and exits; an unknown option
- * prints it to stderr. Returns 0, or -1. Leaves optind at the first
+ * a message printed). --help prints `usage` and exits; a bad option is
+ * named (cli_bad_option). Returns 0, or -1. Leaves optind at the first
  * operand. */
 int cli_parse_options(int argc, char **argv, const struct option *options,
 		      const char *usage, struct cli_policy_opts *p,
 		      int (*own)(void *ctx, int c, char *arg), void *ctx);
 
+/* getopt_long (with opterr 0) refused argv[optind - 1]: say what was
+ * wrong with it, and the usage line of `usage`. argv[0] is the
+ * command's name. */
+void cli_bad_option(char **argv, const struct option *options,
+		    const char *usage);
+
 /* After cli_parse_options found no --policy: say so, and suggest it for
- * a first INPUT that is a policy file. */
-void cli_policy_required(const char *cmd, int argc, char **argv);
+ * a first INPUT that is a policy file; `usage` too when the command was
+ * given nothing at all. */
+void cli_policy_required(const char *cmd, int argc, char **argv,
+			 const char *usage);
 
 /* ---- NDJSON input -------------------------------------------------------- */
 

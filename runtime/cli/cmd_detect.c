@@ -157,6 +157,7 @@ int cmd_detect(int argc, char **argv)
 	int c, show = 0, status;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (c == 'w') {
 			if (parse_with(optarg, &set) != 0)
@@ -167,7 +168,7 @@ int cmd_detect(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		} else {
-			fputs(usage, stderr);
+			cli_bad_option(argv, options, usage);
 			return 2;
 		}
 	}

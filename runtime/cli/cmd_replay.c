@@ -252,7 +252,7 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 			      o) != 0)
 		return -1;
 	if (o->p.policy == NULL) {
-		cli_policy_required("replay", argc, argv);
+		cli_policy_required("replay", argc, argv, usage);
 		return -1;
 	}
 	if (check_opts(o) != 0)

@@ -64,8 +64,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			      o) != 0)
 		return -1;
 	if (o->p.policy == NULL) {
-		cli_policy_required("run", argc, argv);
-		fputs(usage, stderr);
+		cli_policy_required("run", argc, argv, usage);
 		return -1;
 	}
 	return 0;

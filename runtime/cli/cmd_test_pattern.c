@@ -69,6 +69,7 @@ int cmd_test_pattern(int argc, char **argv)
 	int c, status = 2;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (c == 'p') {
 			pattern_arg = optarg;
@@ -78,7 +79,7 @@ int cmd_test_pattern(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		} else {
-			fputs(usage, stderr);
+			cli_bad_option(argv, options, usage);
 			return 2;
 		}
 	}

@@ -15,6 +15,7 @@
 #include "../../vm/buf.h"
 #include "../../vm/key.h"
 #include "../../vm/json.h"
+#include "../../dsl/diag.h"
 #include "cli.h"
 
 const char *cli_prog = "scrub";
@@ -127,7 +128,8 @@ static int policy_option(struct cli_policy_opts *o, int c, char *arg)
 }
 
 /* A policy file given as an input is the likely slip: name the fix. */
-void cli_policy_required(const char *cmd, int argc, char **argv)
+void cli_policy_required(const char *cmd, int argc, char **argv,
+			 const char *usage)
 {
 	const char *first = optind < argc ? argv[optind] : "";
 	size_t n = strlen(first);
@@ -138,6 +140,80 @@ void cli_policy_required(const char *cmd, int argc, char **argv)
 			  "--policy %s?)", cmd, first);
 	else
 		cli_error("%s: --policy FILE is required", cmd);
+	/* The command alone: show what it takes. */
+	if (argc == 1)
+		fputs(usage, stderr);
+}
+
+/* The option of `options` whose getopt answer is `val`, or NULL. */
+static const struct option *option_by_val(const struct option *options,
+					  int val)
+{
+	for (; options->name; options++)
+		if (options->flag == NULL && options->val == val)
+			return options;
+	return NULL;
+}
+
+/* "--NAME" the user gave matches no option: the options it begins (an
+ * ambiguous prefix), else the one that contains it or is a typo away. */
+static void unknown_long(const char *cmd, const char *arg,
+			 const struct option *options)
+{
+	const char *name = arg + 2, *names[128], *near = NULL;
+	size_t len = strcspn(name, "="), k = 0, prefixed = 0, within = 0;
+	char list[256] = "";
+
+	for (const struct option *o = options; o->name && k < 127; o++) {
+		if (strcmp(o->name, "help") == 0)
+			continue;
+		names[k++] = o->name;
+		if (strncmp(o->name, name, len) == 0 && len) {
+			if (prefixed++ < 4)
+				snprintf(list + strlen(list), sizeof list -
+					 strlen(list), "%s--%s", prefixed > 1
+					 ? ", " : "", o->name);
+		}
+		if (len && memmem(o->name, strlen(o->name), name, len)) {
+			within++;
+			near = o->name;
+		}
+	}
+	names[k] = NULL;
+	if (prefixed > 1) {
+		cli_error("%s: option '--%.*s' is ambiguous: %s%s", cmd,
+			  (int)len, name, list, prefixed > 4 ? "..." : "");
+		return;
+	}
+	if (within != 1)
+		near = len > 2 ? dsl_nearest(name, len, names) : NULL;
+	if (near)
+		cli_error("%s: unknown option '--%.*s' (did you mean '--%s'?)",
+			  cmd, (int)len, name, near);
+	else
+		cli_error("%s: unknown option '--%.*s'", cmd, (int)len, name);
+}
+
+void cli_bad_option(char **argv, const struct option *options,
+		    const char *usage)
+{
+	const char *cmd = argv[0], *arg = argv[optind - 1];
+	const struct option *o = optopt ? option_by_val(options, optopt)
+					: NULL;
+
+	if (o && o->has_arg == no_argument)
+		cli_error("%s: option '--%s' takes no value", cmd, o->name);
+	else if (o)
+		cli_error("%s: option '--%s' needs a value", cmd, o->name);
+	else if (strncmp(arg, "--", 2) == 0)
+		unknown_long(cmd, arg, options);
+	else if (optopt)
+		cli_error("%s: unknown option '-%c'", cmd, optopt);
+	else
+		cli_error("%s: unknown option '%s'", cmd, arg);
+	/* The usage line, not the whole help: the message is the news. */
+	fprintf(stderr, "%.*s(scrub %s --help lists the options)\n",
+		(int)strcspn(usage, "\n") + 1, usage, cmd);
 }
 
 int cli_parse_options(int argc, char **argv, const struct option *options,
@@ -147,13 +223,14 @@ int cli_parse_options(int argc, char **argv, const struct option *options,
 	int c, taken;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (c == CLI_OPT_HELP || c == 'h') {
 			fputs(usage, stdout);
 			exit(0);
 		}
 		if (c == '?' || c == ':') {
-			fputs(usage, stderr);
+			cli_bad_option(argv, options, usage);
 			return -1;
 		}
 		taken = policy_option(p, c, optarg);
