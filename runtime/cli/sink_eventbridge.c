@@ -54,6 +54,50 @@ static int64_t resources_bytes(struct json_doc *d, json_ref arr)
 	return sum;
 }
 
+/* A string's length as AWS's API limits count it: UTF-16 units. */
+static size_t str_units(struct json_doc *d, json_ref r)
+{
+	size_t n, units = 0;
+	const unsigned char *s =
+		(const unsigned char *)json_string(d, r, &n);
+
+	for (size_t i = 0; s && i < n; i++)
+		if (s[i] < 0x80 || s[i] >= 0xC0)
+			units += s[i] >= 0xF0 ? 2 : 1;
+	return units;
+}
+
+/* PutEventsRequestEntry's length limits (API reference): an entry that
+ * breaks one makes AWS refuse the whole call, which would stop the
+ * replay, so it is refused here, alone. Returns 0, or -1 with msg. */
+static int entry_lengths(struct json_doc *d, json_ref src, json_ref type,
+			 json_ref res, char *msg, size_t msglen)
+{
+	size_t nsrc = str_units(d, src), ntype = str_units(d, type), k = 0;
+
+	if (nsrc < 1 || nsrc > 256) {
+		snprintf(msg, msglen, "the scrubbed event's source is %zu "
+			 "characters long; PutEvents takes 1 to 256", nsrc);
+		return -1;
+	}
+	if (ntype < 1 || ntype > 128) {
+		snprintf(msg, msglen, "the scrubbed event's detail-type is %zu "
+			 "characters long; PutEvents takes 1 to 128", ntype);
+		return -1;
+	}
+	for (json_ref r = res ? json_first(d, res) : 0; r;
+	     r = json_next(d, r), k++) {
+		if (str_units(d, r) > 2048) {
+			snprintf(msg, msglen, "the scrubbed event's "
+				 "resources[%zu] is %zu characters long; "
+				 "PutEvents takes at most 2048", k,
+				 str_units(d, r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void put_raw(struct buf *b, const char *name, struct json_doc *d,
 		    json_ref r)
 {
@@ -100,6 +144,8 @@ int rp_entry(struct json_doc *d, const char *ev, size_t len,
 			 "(if any) an array of strings");
 		return -1;
 	}
+	if (entry_lengths(d, src, type, res, msg, msglen) != 0)
+		return -1;
 	if (tm && entry_time(d, tm, &t) != 0) {
 		*code = "invalid_time";
 		snprintf(msg, msglen, "the scrubbed event's time is not an "
