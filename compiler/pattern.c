@@ -218,8 +218,9 @@ static int parse_cidr(struct pb *b, const struct dsl_json *v,
 }
 
 /* EventBridge takes prefix lengths below the address size (a /32 or /128
- * names one address: match it as an exact value) and, to keep the meaning
- * plain, scrub refuses host bits set below the prefix. */
+ * names one address: match it as an exact value). Host bits set below
+ * the prefix are ignored: "10.0.0.7/24" is the block 10.0.0.0/24, as
+ * EventBridge's matcher takes it (event-ruler floors the range). */
 static int check_cidr(struct pb *b, const struct dsl_json *v)
 {
 	unsigned char a[16];
@@ -240,12 +241,6 @@ static int check_cidr(struct pb *b, const struct dsl_json *v)
 		     n == 4 ? "IPv4" : "IPv6");
 		return -1;
 	}
-	for (long i = bits; i < n * 8; i++)
-		if (a[i / 8] & (0x80u >> (i % 8))) {
-			perr(b, v->span, "invalid CIDR block: the address has "
-			     "bits set after the first %ld", bits);
-			return -1;
-		}
 	return 0;
 }
 
