@@ -48,6 +48,16 @@ static const char *const operators[] = {
 	"numeric", "exists", "cidr", NULL,
 };
 
+/* Names EventBridge's matcher keeps for operators it has or may add; it
+ * refuses them as field names inside $or (event-ruler's
+ * RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP), as it does the operators. */
+static const char *const reserved_in_or[] = {
+	"exactly", "=", "<", "<=", ">", ">=", "regex", "not-wildcard",
+	"not-equals-ignore-case", "date-after", "date-on-or-after",
+	"date-before", "date-on-or-before", "in-date-range",
+	"ip-address-in-range", "ip-address-not-in-range", NULL,
+};
+
 /* ---- the normalised tree ------------------------------------------------- */
 
 enum pn_kind { PN_OBJ, PN_FIELD, PN_OR };
@@ -105,6 +115,14 @@ static int is_operator(const struct dsl_json *m)
 {
 	for (size_t i = 0; operators[i]; i++)
 		if (key_is(m, operators[i]))
+			return 1;
+	return 0;
+}
+
+static int is_reserved_in_or(const struct dsl_json *m)
+{
+	for (size_t i = 0; reserved_in_or[i]; i++)
+		if (key_is(m, reserved_in_or[i]))
 			return 1;
 	return 0;
 }
@@ -623,6 +641,12 @@ static void build(struct pb *b, const struct dsl_json *obj, struct pnode *o,
 			perr(b, m->key_span, "'%.*s' is an operator and cannot "
 			     "name a field inside $or", (int)m->keylen,
 			     m->key);
+			continue;
+		}
+		if (in_or && is_reserved_in_or(m)) {
+			perr(b, m->key_span, "'%.*s' is reserved by "
+			     "EventBridge and cannot name a field inside $or",
+			     (int)m->keylen, m->key);
 			continue;
 		}
 		build_member(b, m, o, in_or, depth);
