@@ -409,6 +409,11 @@ static int check_but_list(struct pb *b, const struct dsl_json *v)
 		     "list of numbers");
 		return -1;
 	}
+	/* Numbers are compared as numeric matching compares them, within
+	 * its limits (event-ruler's ComparableNumber). */
+	for (size_t i = 0; kinds == 2 && i < v->items.n; i++)
+		if (check_bound(b, item(v, i)) != 0)
+			return -1;
 	return 0;
 }
 
@@ -418,8 +423,9 @@ static int check_anything_but(struct pb *b, const struct dsl_json *v)
 
 	switch (v->kind) {
 	case DJ_STRING:
-	case DJ_NUMBER:
 		return 0;
+	case DJ_NUMBER:
+		return check_bound(b, v);
 	case DJ_ARRAY:
 		return check_but_list(b, v);
 	case DJ_OBJECT:

@@ -212,19 +212,45 @@ static int ci_match(struct vm_exec *ex, const char *s, size_t n,
 	return vm_regex_failed(ex, "pattern match", rc, limit);
 }
 
+/* Numeric matching is documented for -5.0e9 to 5.0e9 with six digits
+ * after the decimal point. Within that range numbers compare as
+ * EventBridge's matcher compares them: as the integer 1e6 x (5e9 + v),
+ * rounded down (event-ruler's ComparableNumber), so 0.0000001 equals 0.
+ * The arithmetic is IEEE double, as there. */
+static int in_numeric_range(double v)
+{
+	return v >= -5.0e9 && v <= 5.0e9;
+}
+
+static int64_t comparable(double v)
+{
+	return (int64_t)(1e6 * (5.0e9 + v));
+}
+
+/* Equal numbers for anything-but: as numeric matching compares them,
+ * within its range; exactly, outside it. */
+static int same_number(double a, double b)
+{
+	if (in_numeric_range(a) && in_numeric_range(b))
+		return comparable(a) == comparable(b);
+	return a == b;
+}
+
 static int numeric_op(double v, uint32_t op, double bound)
 {
+	int64_t x = comparable(v), y = comparable(bound);
+
 	switch (op) {
 	case VM_NUM_EQ:
-		return v == bound;
+		return x == y;
 	case VM_NUM_LT:
-		return v < bound;
+		return x < y;
 	case VM_NUM_LE:
-		return v <= bound;
+		return x <= y;
 	case VM_NUM_GT:
-		return v > bound;
+		return x > y;
 	case VM_NUM_GE:
-		return v >= bound;
+		return x >= y;
 	}
 	return 1;
 }
@@ -299,7 +325,7 @@ static int but_values(struct vm_exec *ex, const struct vm_const *l,
 		    c->len == n && memcmp(c->data, s, n) == 0)
 			return 0;
 		if (t == JSON_NUMBER && c->kind == VM_K_NUMBER &&
-		    json_number(&ex->doc, r) == c->num)
+		    same_number(json_number(&ex->doc, r), c->num))
 			return 0;
 	}
 	return 1;
@@ -346,7 +372,7 @@ static int entry_matches(struct vm_exec *ex, const struct vm_const *m,
 		if (t != JSON_NUMBER)
 			return 0;
 		v = json_number(d, r);
-		if (!(v >= -5.0e9 && v <= 5.0e9))
+		if (!in_numeric_range(v))
 			return 0;
 		return numeric_op(v, a & 0xFF, p->consts[b].num) &&
 		       ((a >> 8) == VM_NUM_NONE ||
