@@ -161,10 +161,11 @@ static int is_kinesis(struct json_doc *d, json_ref first)
 	return s && len == 11 && memcmp(s, "aws:kinesis", 11) == 0;
 }
 
-/* A Kinesis sequence number: up to 128 decimal digits. */
+/* A Kinesis sequence number: "0|([1-9]\d{0,128})" (the Kinesis API's
+ * pattern), so up to 129 decimal digits. */
 static int sequence_number(const char *s, size_t len)
 {
-	if (s == NULL || len == 0 || len > 128)
+	if (s == NULL || len == 0 || len > 129 || (len > 1 && s[0] == '0'))
 		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (s[i] < '0' || s[i] > '9')
@@ -189,7 +190,8 @@ static int record_data(struct run *x, json_ref rec, const char **ev,
 	}
 	s = string_member(d, rec, "sequenceNumber", &len);
 	if (!sequence_number(s, len)) {
-		*why = "the record has no sequenceNumber of decimal digits";
+		*why = "the record has no sequenceNumber (0, or up to 129 "
+		       "digits not starting with 0)";
 		return -1;
 	}
 	snprintf(x->who + strlen(x->who), sizeof x->who - strlen(x->who),

@@ -124,9 +124,10 @@ static const char *const base_metrics[][2] = {
 	{ "Failed", "Count" }, { "Duration", "Milliseconds" },
 };
 
-/* CloudWatch takes metric names of at most 255 characters, and at most
- * 100 metrics per directive. */
+/* CloudWatch takes metric names of at most 255 characters, dimension
+ * values of at most 1024, and at most 100 metrics per directive. */
 #define EMF_NAME_MAX 255
+#define EMF_DIMENSION_MAX 1024
 #define EMF_METRICS_MAX 100
 
 struct emf_metric {
@@ -201,7 +202,7 @@ void lam_emf(const struct lam_log *lg, const char *policy,
 	const struct scrub_counters *c = &bt->counts;
 	struct emf_metric reasons[EMF_METRICS_MAX];
 	size_t nreasons = reason_metrics(c, reasons, EMF_METRICS_MAX);
-	char dimension[EMF_NAME_MAX + 1];
+	char dimension[EMF_DIMENSION_MAX + 1];
 	/* In the order of base_metrics. */
 	unsigned long long counts[5] = {
 		bt->records, c->emitted, c->dropped, c->rejected,

@@ -134,6 +134,9 @@ def cases(tmp, sizes):
         batch(OK2, REJECT, OK1),
         batch(BAD_UTF8),
         json.dumps([without(record(OK1, 1), "sequenceNumber")]),
+        # Kinesis sequence numbers are 0|[1-9][0-9]{0,128}.
+        json.dumps([dict(record(OK1, 1), sequenceNumber="1" + "0" * 129)]),
+        json.dumps([dict(record(OK1, 1), sequenceNumber="07")]),
         json.dumps([dict(record(OK1, 1), data=7)]),
         json.dumps([record(OK1, 1), "SENTINEL-PII"]),
         # Kinesis records where events are expected, and the reverse.
@@ -187,6 +190,10 @@ def cases(tmp, sizes):
         dict(name="many-reasons", policy="many-reasons", env=fid,
              invocations=[inv(1, batch(*[b'{"source":"m.%03d"}' % i
                                          for i in range(105)]))]),
+        # The longest sequence number Kinesis has: 129 digits.
+        dict(name="long-sequence-number", policy="fidelity", env=fid,
+             invocations=[inv(1, json.dumps([dict(
+                 record(OK1, 1), sequenceNumber="1" + "0" * 128)]))]),
         dict(name="budget", policy="fidelity",
              env=dict(fid, SCRUB_MAX_STEPS="3"),
              invocations=[inv(1, batch(OK1))]),
