@@ -98,6 +98,53 @@ static int entry_lengths(struct json_doc *d, json_ref src, json_ref type,
 	return 0;
 }
 
+/* Does a JSON number spelt as an integer (no fraction, no exponent) fit
+ * in 64 signed bits? Numbers spelt otherwise are not integers here. */
+static int integer_fits(const char *s, size_t n)
+{
+	const char *max = "9223372036854775807";
+	int neg = n && s[0] == '-';
+
+	if (memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n))
+		return 1;
+	s += neg;
+	n -= (size_t)neg;
+	if (n != 19)
+		return n < 19;
+	/* 19 digits: compare with 2^63 - 1, or 2^63 when negative. */
+	return memcmp(s, max, 18) < 0 ||
+	       (memcmp(s, max, 18) == 0 && s[18] <= (neg ? '8' : '7'));
+}
+
+/* PutEvents takes JSON integers from -2^63 to 2^63 - 1 only (API
+ * reference, PutEvents): the first one in the detail that does not fit
+ * makes the entry invalid. Returns 0, or -1 with msg. */
+static int entry_integers(struct json_doc *d, json_ref det, char *msg,
+			  size_t msglen)
+{
+	json_ref c = json_first(d, det);
+
+	while (c) {
+		const struct json_node *n = json_node(d, c);
+
+		if (n->type == JSON_NUMBER &&
+		    !integer_fits(json_text(d, c), n->len)) {
+			snprintf(msg, msglen, "the scrubbed event's detail "
+				 "holds an integer outside -2^63 to 2^63-1, "
+				 "which PutEvents does not take");
+			return -1;
+		}
+		if (json_first(d, c)) {
+			c = json_first(d, c);
+			continue;
+		}
+		while (c != det && json_next(d, c) == 0)
+			c = d->nodes[c].parent;
+		c = c == det ? 0 : json_next(d, c);
+	}
+	return 0;
+}
+
 static void put_raw(struct buf *b, const char *name, struct json_doc *d,
 		    json_ref r)
 {
@@ -144,7 +191,8 @@ int rp_entry(struct json_doc *d, const char *ev, size_t len,
 			 "(if any) an array of strings");
 		return -1;
 	}
-	if (entry_lengths(d, src, type, res, msg, msglen) != 0)
+	if (entry_lengths(d, src, type, res, msg, msglen) != 0 ||
+	    entry_integers(d, det, msg, msglen) != 0)
 		return -1;
 	if (tm && entry_time(d, tm, &t) != 0) {
 		*code = "invalid_time";

@@ -45,7 +45,7 @@ def make_events(path, count, injects):
         for n in range(1, count + 1):
             t = base + datetime.timedelta(seconds=7 * n)
             detail = ('{"n":%d,"inject":"%s","card":"4111111111111111",'
-                      '"amount":1.50,"big":12345678901234567890,'
+                      '"amount":1.50,"big":9223372036854775807,'
                       '"text":"caf\\u00e9 \\/ \\"quoted\\" \u2603",'
                       '"skip":%s}' % (n, injects.get(n, ""),
                                       "true" if n % 13 == 0 else "false"))
