@@ -674,6 +674,246 @@ static double combinations(const struct pnode *n)
 	return r;
 }
 
+/* ---- $or as EventBridge expands it -------------------------------------- */
+
+/* EventBridge's matcher (event-ruler's JsonRuleCompiler) turns a pattern
+ * into branches, one per combination of $or alternatives, each a map from
+ * a field's path to its values, filled member by member in order; a field
+ * put again replaces the earlier one in every branch it reaches. So a
+ * field named both outside and inside an $or alternative takes the
+ * alternative's values in that alternative's branches, and the outer ones
+ * everywhere when written after the $or. The tree ANDs such fields
+ * instead; when the expansion replaced a field and the pattern has an
+ * $or, the tree is rebuilt from the branches: an $or of them, each the
+ * AND of its fields. */
+
+struct bfield {
+	const char *path;	/* key segments joined by '.' (segments
+				 * hold no dot: keys are split at dots) */
+	size_t len;
+	const struct dsl_json *json;	/* the field's array */
+};
+
+/* Fields over all branches past which a pattern is refused: the
+ * expansion's time and memory grow with it. */
+#define MAX_EXPANDED_FIELDS 1000000
+
+struct expansion {
+	struct pb *b;
+	size_t fields;		/* over all branches */
+	int replaced, too_many;
+};
+
+static struct dsl_list *new_list(struct expansion *x)
+{
+	struct dsl_list *l = dsl_alloc(&x->b->c->arena, sizeof *l);
+
+	if (l == NULL) {
+		x->b->c->emit.failed = 1;
+		x->b->bad = 1;
+	}
+	return l;
+}
+
+static int push(struct expansion *x, struct dsl_list *l, void *item)
+{
+	if (dsl_list_push(&x->b->c->arena, l, item) == 0)
+		return 0;
+	x->b->c->emit.failed = 1;
+	x->b->bad = 1;
+	return -1;
+}
+
+static int same_path(const struct bfield *a, const struct bfield *b)
+{
+	return a->len == b->len && memcmp(a->path, b->path, a->len) == 0;
+}
+
+/* Put field f into every branch of `branches` (one empty branch first
+ * when there is none), replacing a field of the same path. */
+static int put_field(struct expansion *x, struct dsl_list *branches,
+		     struct bfield *f)
+{
+	if (branches->n == 0 && push(x, branches, new_list(x)) != 0)
+		return -1;
+	for (size_t i = 0; i < branches->n; i++) {
+		struct dsl_list *br = branches->items[i];
+		size_t k = 0;
+
+		if (br == NULL)
+			return -1;
+		while (k < br->n && !same_path(br->items[k], f))
+			k++;
+		if (k < br->n) {
+			br->items[k] = f;
+			x->replaced = 1;
+		} else if (++x->fields > MAX_EXPANDED_FIELDS) {
+			x->too_many = 1;
+			return -1;
+		} else if (push(x, br, f) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int expand(struct expansion *x, const struct dsl_json *obj,
+		  const char *prefix, size_t plen, struct dsl_list *branches);
+
+/* "$or": each alternative extends its own copy of the branches so far. */
+static int expand_or(struct expansion *x, const struct dsl_json *m,
+		     const char *prefix, size_t plen,
+		     struct dsl_list *branches)
+{
+	struct dsl_list all = { 0 };
+
+	for (size_t i = 0; i < m->items.n; i++) {
+		struct dsl_list mine = { 0 };
+
+		for (size_t k = 0; k < branches->n; k++) {
+			struct dsl_list *copy = new_list(x);
+			const struct dsl_list *from = branches->items[k];
+
+			x->fields += from->n;
+			if (x->fields > MAX_EXPANDED_FIELDS) {
+				x->too_many = 1;
+				return -1;
+			}
+			if (copy == NULL || push(x, &mine, copy) != 0)
+				return -1;
+			for (size_t j = 0; j < from->n; j++)
+				if (push(x, copy, from->items[j]) != 0)
+					return -1;
+		}
+		if (mine.n == 0 && push(x, &mine, new_list(x)) != 0)
+			return -1;
+		if (expand(x, item(m, i), prefix, plen, &mine) != 0)
+			return -1;
+		for (size_t k = 0; k < mine.n; k++)
+			if (push(x, &all, mine.items[k]) != 0)
+				return -1;
+	}
+	*branches = all;
+	return 0;
+}
+
+static int expand(struct expansion *x, const struct dsl_json *obj,
+		  const char *prefix, size_t plen, struct dsl_list *branches)
+{
+	for (size_t i = 0; i < obj->items.n; i++) {
+		const struct dsl_json *m = item(obj, i);
+		size_t len = plen + (plen != 0) + m->keylen;
+		char *path;
+
+		if (key_is(m, "$or")) {
+			if (expand_or(x, m, prefix, plen, branches) != 0)
+				return -1;
+			continue;
+		}
+		path = dsl_alloc(&x->b->c->arena, len + 1);
+		if (path == NULL) {
+			x->b->c->emit.failed = 1;
+			x->b->bad = 1;
+			return -1;
+		}
+		memcpy(path, prefix, plen);
+		if (plen)
+			path[plen] = '.';
+		memcpy(path + plen + (plen != 0), m->key, m->keylen);
+		if (m->kind == DJ_OBJECT) {
+			if (expand(x, m, path, len, branches) != 0)
+				return -1;
+		} else {
+			struct bfield *f = dsl_alloc(&x->b->c->arena,
+						     sizeof *f);
+
+			if (f == NULL) {
+				x->b->c->emit.failed = 1;
+				x->b->bad = 1;
+				return -1;
+			}
+			f->path = path;
+			f->len = len;
+			f->json = m;
+			if (put_field(x, branches, f) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* The fields of one branch as terms of o, keys split at dots again. */
+static void branch_terms(struct pb *b, const struct dsl_list *br,
+			 struct pnode *o)
+{
+	for (size_t i = 0; i < br->n; i++) {
+		const struct bfield *f = br->items[i];
+		const char *k = f->path, *end = f->path + f->len, *dot;
+		struct pnode *at = o;
+
+		while ((dot = memchr(k, '.', (size_t)(end - k))) != NULL &&
+		       at) {
+			at = child(b, at, PN_OBJ, k, (size_t)(dot - k));
+			k = dot + 1;
+		}
+		if (at)
+			at = child(b, at, PN_FIELD, k, (size_t)(end - k));
+		if (at)
+			at->json = f->json;
+	}
+}
+
+static int has_or(const struct pnode *n)
+{
+	for (size_t i = 0; n->kind != PN_FIELD && i < n->kids.n; i++)
+		if (kid(n, i)->kind == PN_OR || has_or(kid(n, i)))
+			return 1;
+	return 0;
+}
+
+/* The tree of a valid pattern as EventBridge expands it, or `root` when
+ * that changes nothing. */
+static struct pnode *as_expanded(struct pb *b, const struct dsl_json *pattern,
+				 struct pnode *root)
+{
+	struct expansion x = { b, 0, 0, 0 };
+	struct dsl_list branches = { 0 };
+	struct pnode *top, *or;
+
+	if (!has_or(root))
+		return root;
+	if (expand(&x, pattern, "", 0, &branches) != 0) {
+		if (x.too_many)
+			perr(b, pattern->span, "$or expands to more than %d "
+			     "fields over all its combinations: split the "
+			     "pattern", MAX_EXPANDED_FIELDS);
+		return NULL;
+	}
+	if (!x.replaced)
+		return root;
+	top = new_node(b, PN_OBJ, NULL, 0);
+	if (top == NULL)
+		return NULL;
+	if (branches.n == 1) {
+		branch_terms(b, branches.items[0], top);
+		return b->bad ? NULL : top;
+	}
+	or = new_node(b, PN_OR, NULL, 0);
+	if (or == NULL)
+		return NULL;
+	or->json = pattern;
+	for (size_t i = 0; i < branches.n; i++) {
+		struct pnode *alt = new_node(b, PN_OBJ, NULL, 0);
+
+		if (alt == NULL)
+			return NULL;
+		branch_terms(b, branches.items[i], alt);
+		add_kid(b, or, alt);
+	}
+	add_kid(b, top, or);
+	return b->bad ? NULL : top;
+}
+
 static struct pnode *tree(struct pb *b, const struct dsl_json *pattern)
 {
 	struct pnode *root;
@@ -694,7 +934,7 @@ static struct pnode *tree(struct pb *b, const struct dsl_json *pattern)
 		     MAX_OR_COMBINATIONS);
 		return NULL;
 	}
-	return root;
+	return as_expanded(b, pattern, root);
 }
 
 int cc_check_pattern(struct cc *c, const struct dsl_json *pattern)

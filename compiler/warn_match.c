@@ -69,7 +69,66 @@ static int is_key(const struct dsl_json *j, const char *k)
 	       memcmp(j->key, k, j->keylen) == 0;
 }
 
+/* Does a field inside an $or of pattern object `obj` (whose members are
+ * at `path`, keys joined by '.', in a buffer of `cap` bytes) have the
+ * joined path `want`? An alternative's field replaces an outer one of the
+ * same path (see pattern.c), so the outer one says nothing certain. Too
+ * long a path counts as a yes. */
+static int named_in_or(const struct dsl_json *obj, char *path, size_t len,
+		       size_t cap, int in_or, const char *want, size_t wlen)
+{
+	for (size_t i = 0; i < obj->items.n; i++) {
+		const struct dsl_json *f = obj->items.items[i];
+		size_t n = len + (len != 0) + f->keylen;
+		int hit;
+
+		if (is_key(f, "$or")) {
+			for (size_t k = 0; f->kind == DJ_ARRAY &&
+			     k < f->items.n; k++) {
+				const struct dsl_json *alt = f->items.items[k];
+
+				if (alt->kind == DJ_OBJECT &&
+				    named_in_or(alt, path, len, cap, 1, want,
+						wlen))
+					return 1;
+			}
+			continue;
+		}
+		if (n >= cap)
+			return 1;
+		if (len)
+			path[len] = '.';
+		memcpy(path + len + (len != 0), f->key, f->keylen);
+		if (f->kind == DJ_OBJECT)
+			hit = named_in_or(f, path, n, cap, in_or, want, wlen);
+		else
+			hit = in_or && n == wlen && memcmp(path, want, n) == 0;
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* The field at keys[0..n) of `pattern`: also inside an $or? */
+static int replaceable(const struct dsl_json *pattern,
+		       const struct dsl_json **keys, size_t n)
+{
+	char want[1024], path[1024];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (len + 1 + keys[i]->keylen >= sizeof want)
+			return 1;
+		if (i)
+			want[len++] = '.';
+		memcpy(want + len, keys[i]->key, keys[i]->keylen);
+		len += keys[i]->keylen;
+	}
+	return named_in_or(pattern, path, 0, sizeof path, 0, want, len);
+}
+
 static void pattern_facts(struct wm *m, const struct dsl_stmt *s,
+			  const struct dsl_json *pattern,
 			  const struct dsl_json *obj,
 			  const struct dsl_json **keys, size_t depth,
 			  struct facts *out)
@@ -83,10 +142,11 @@ static void pattern_facts(struct wm *m, const struct dsl_stmt *s,
 			continue;
 		keys[depth] = f;
 		if (f->kind == DJ_OBJECT) {
-			pattern_facts(m, s, f, keys, depth + 1, out);
+			pattern_facts(m, s, pattern, f, keys, depth + 1, out);
 			continue;
 		}
-		if (f->kind != DJ_ARRAY)
+		if (f->kind != DJ_ARRAY || replaceable(pattern, keys,
+							depth + 1))
 			continue;
 		memset(&x, 0, sizeof x);
 		x.path = cc_keys_path(&m->c->arena, keys, depth + 1);
@@ -143,7 +203,7 @@ static void expr_facts(struct wm *m, const struct dsl_stmt *s,
 		return;
 	case EX_PATTERN:
 		if (e->json->kind == DJ_OBJECT)
-			pattern_facts(m, s, e->json, keys, 0, out);
+			pattern_facts(m, s, e->json, e->json, keys, 0, out);
 		return;
 	case EX_EXISTS:
 		x.path = e->path;
