@@ -226,7 +226,13 @@ static int parse_cidr(struct pb *b, const struct dsl_json *v,
 		}
 		*bits = *bits * 10 + (*p - '0');
 	}
-	n = vm_parse_ip(v->text, (size_t)(slash - v->text), a);
+	n = vm_parse_cidr_ip(v->text, (size_t)(slash - v->text), a);
+	if (n == 0 && vm_parse_ip(v->text, (size_t)(slash - v->text), a)) {
+		perr(b, v->span, "invalid CIDR block: EventBridge takes an "
+		     "IPv6 address in hex digits and colons only, not '%.*s'",
+		     (int)(slash - v->text), v->text);
+		return 0;
+	}
 	if (n == 0) {
 		perr(b, v->span, "invalid CIDR block: '%.*s' is not an IPv4 "
 		     "or IPv6 address", (int)(slash - v->text), v->text);
@@ -253,6 +259,11 @@ static int check_cidr(struct pb *b, const struct dsl_json *v)
 	n = parse_cidr(b, v, a, &bits);
 	if (n == 0)
 		return -1;
+	if (bits >= n * 8 && n == 4 && memchr(v->text, ':', v->len)) {
+		perr(b, v->span, "an IPv4-mapped IPv6 address is IPv4 to "
+		     "EventBridge: the CIDR prefix length must be below 32");
+		return -1;
+	}
 	if (bits >= n * 8) {
 		perr(b, v->span, "a CIDR prefix length must be below %d for "
 		     "%s; match a single address as an exact value", n * 8,

@@ -264,8 +264,8 @@ static int in_cidr(const char *s, size_t n, const struct vm_const *net)
 
 	if (slash == NULL)
 		return 0;
-	na = vm_parse_ip(s, n, a);
-	nb = vm_parse_ip(net->data, (size_t)(slash - net->data), b);
+	na = vm_parse_cidr_ip(s, n, a);
+	nb = vm_parse_cidr_ip(net->data, (size_t)(slash - net->data), b);
 	bits = strtol(slash + 1, NULL, 10);
 	if (na == 0 || na != nb || bits < 0 || bits > na * 8)
 		return 0;

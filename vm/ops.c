@@ -879,6 +879,25 @@ int vm_parse_ip(const char *s, size_t len, unsigned char addr[16])
 	return part == 4 ? 4 : 0;
 }
 
+/* The 12 bytes that start an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+static const unsigned char v4_mapped[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+};
+
+int vm_parse_cidr_ip(const char *s, size_t len, unsigned char addr[16])
+{
+	int n;
+
+	if (memchr(s, ':', len) != NULL && memchr(s, '.', len) != NULL)
+		return 0;
+	n = vm_parse_ip(s, len, addr);
+	if (n == 16 && memcmp(addr, v4_mapped, sizeof v4_mapped) == 0) {
+		memmove(addr, addr + 12, 4);
+		return 4;
+	}
+	return n;
+}
+
 static int do_truncate_ip(struct vm_exec *ex, const unsigned char *ops,
 			  const char *s, size_t len, void *ctx)
 {
@@ -893,7 +912,7 @@ static int do_truncate_ip(struct vm_exec *ex, const unsigned char *ops,
 	prefix = OPERAND(ops, n == 4 ? 1 : 2);
 	/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is an IPv4 address
 	 * in disguise: it gets the IPv4 prefix. */
-	if (n == 16 && memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+	if (n == 16 && memcmp(a, v4_mapped, sizeof v4_mapped) == 0) {
 		prefix = OPERAND(ops, 1);
 		if (prefix != VM_NONE)
 			prefix += 96;
