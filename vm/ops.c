@@ -898,6 +898,27 @@ int vm_parse_cidr_ip(const char *s, size_t len, unsigned char addr[16])
 	return n;
 }
 
+/* Dotted-quad text, as inet_ntop writes it: its sprintf costs more than
+ * the rest of a truncation. */
+static void put_ipv4(struct buf *out, const unsigned char a[4])
+{
+	char text[16];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (i)
+			text[n++] = '.';
+		if (v >= 100)
+			text[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			text[n++] = (char)('0' + v / 10 % 10);
+		text[n++] = (char)('0' + v % 10);
+	}
+	buf_put(out, text, n);
+}
+
 static int do_truncate_ip(struct vm_exec *ex, const unsigned char *ops,
 			  const char *s, size_t len, void *ctx)
 {
@@ -922,8 +943,11 @@ static int do_truncate_ip(struct vm_exec *ex, const unsigned char *ops,
 					   : "is an IPv6 address");
 	for (int bit = (int)prefix; bit < n * 8; bit++)
 		a[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
-	if (inet_ntop(n == 4 ? AF_INET : AF_INET6, a, out, sizeof out) ==
-	    NULL)
+	if (n == 4) {
+		put_ipv4(&ex->tmp, a);
+		return 0;
+	}
+	if (inet_ntop(AF_INET6, a, out, sizeof out) == NULL)
 		return vm_mismatch(ex, "is not an IP address");
 	buf_puts(&ex->tmp, out);
 	return 0;
