@@ -253,6 +253,87 @@ void dsl_lex_digit_name(struct dsl_parser *ps, const char *text,
 			      (int)(len - dot), text + dot);
 }
 
+const char *dsl_lex_first_u8(const char *word)
+{
+	while ((unsigned char)*word < 0x80)
+		word++;
+	return word;
+}
+
+size_t dsl_lex_u8_len(const char *s)
+{
+	size_t n = 1;
+
+	while ((s[n] & 0xC0) == 0x80)
+		n++;
+	return n;
+}
+
+/* Is the bare segment text[i..j) (no quotes) other than ASCII? */
+static int non_ascii(const char *text, size_t i, size_t j)
+{
+	for (; i < j; i++)
+		if ((unsigned char)text[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* Past the quoted string that starts at text[i] ('"'). */
+static size_t past_quoted(const char *text, size_t len, size_t i)
+{
+	for (i++; i < len && text[i] != '"'; i++)
+		if (text[i] == '\\')
+			i++;
+	return i < len ? i + 1 : len;
+}
+
+void dsl_lex_bare_unicode(struct dsl_parser *ps, const char *text,
+			  size_t len, uint32_t start)
+{
+	struct buf fix;
+	struct dsl_loc at = { 0, 0 };
+	struct dsl_diag *d;
+	size_t i = 0;
+
+	/* The path again with each such name quoted, for the hint. */
+	buf_init(&fix, 4 * len + 16);
+	while (i < len) {
+		size_t j = i + 1;
+
+		if (text[i] == '[') {
+			while (j < len && text[j] != ']')
+				j = text[j] == '"' ? past_quoted(text, len, j)
+						   : j + 1;
+			j = j < len ? j + 1 : len;
+			buf_put(&fix, text + i, j - i);
+		} else if (j < len && text[j] == '"') {
+			j = past_quoted(text, len, j);
+			buf_put(&fix, text + i, j - i);
+		} else {
+			while (j < len && text[j] != '.' && text[j] != '[')
+				j++;
+			if (!non_ascii(text, i + 1, j)) {
+				buf_put(&fix, text + i, j - i);
+			} else {
+				if (at.end == 0) {
+					at.start = start + (uint32_t)i + 1;
+					at.end = start + (uint32_t)j;
+				}
+				buf_puts(&fix, ".\"");
+				buf_put(&fix, text + i + 1, j - i - 1);
+				buf_putc(&fix, '"');
+			}
+		}
+		i = j;
+	}
+	d = dsl_lex_error(ps, at, "a name with characters other than ASCII "
+			  "letters, digits, '_' and '-' must be quoted");
+	if (!buf_failed(&fix))
+		dsl_diag_hint(ps->ctx, d, "did you mean '%.*s'?",
+			      (int)fix.len, fix.data);
+	buf_free(&fix);
+}
+
 /* 'text': JSON strings are in double quotes. The text is taken as it
  * is, escapes and all, so that parsing can go on. */
 int dsl_lex_single_quoted(struct dsl_parser *ps, const char *text,

@@ -79,12 +79,19 @@ int dsl_keyword(const char *word, size_t len);
  * error with the fix, and the caller goes on with what was meant. */
 void dsl_lex_digit_name(struct dsl_parser *ps, const char *text,
 			size_t len, uint32_t start);
+void dsl_lex_bare_unicode(struct dsl_parser *ps, const char *text,
+			  size_t len, uint32_t start);
 int dsl_lex_single_quoted(struct dsl_parser *ps, const char *text,
 			  size_t len, struct dsl_loc loc,
 			  struct dsl_str *out);
 int dsl_lex_c_operator(struct dsl_parser *ps, const char *text,
 		       struct dsl_loc loc);
 uint32_t dsl_lex_text_end(const struct dsl_parser *ps);
+
+/* In a word the lexer matched with U8WORD (valid UTF-8): its first
+ * character that is not ASCII, and the bytes of the character at s. */
+const char *dsl_lex_first_u8(const char *word);
+size_t dsl_lex_u8_len(const char *s);
 void dsl_lex_fatal(void *scanner, const char *msg)
 	__attribute__((noreturn));
 

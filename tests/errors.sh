@@ -48,6 +48,16 @@ check run-rejects-full 2 "scrub: error writing /dev/full: No space left on devic
 scrub: 1 read, 0 emitted, 0 dropped, 1 rejected (invalid_json 1)
 scrub: hint: no line was a JSON object: input must be NDJSON, one event per line; convert a JSON file with jq -c . FILE (an array of events: jq -c '.[]' FILE)" -- \
 	sh -c "echo 'not json' | \"$BUILD/scrub\" run --policy \"$ROOT/$P\" --rejects /dev/full"
+# --rejects /dev/stderr and --output /dev/stdout write where the shell
+# sent them, after what is there (2>>, >>), not over it.
+check run-rejects-dev-stderr-appends 0 "before
+{\"input\":\"-\",\"line\":1,\"code\":\"invalid_json\",\"message\":\"invalid literal at byte 0\",\"rule\":null,\"policy\":null}
+scrub: 1 read, 0 emitted, 0 dropped, 1 rejected (invalid_json 1)
+scrub: hint: no line was a JSON object: input must be NDJSON, one event per line; convert a JSON file with jq -c . FILE (an array of events: jq -c '.[]' FILE)" -- \
+	sh -c "echo before > log; echo 'not json' | \"$BUILD/scrub\" run --policy \"$ROOT/$P\" --rejects /dev/stderr 2>> log; cat log >&2"
+check run-output-dev-stdout-appends 0 "before
+{\"version\":\"0\",\"id\":\"c5e7a1d2-" -- \
+	sh -c "echo before > out; \"$BUILD/scrub\" run --quiet --policy \"$ROOT/$P\" --output /dev/stdout \"$ROOT/$E\" >> out; head -2 out | cut -c1-30 >&2"
 check run-missing-input 2 "scrub: cannot open 'missing.ndjson': No such file or directory" -- \
 	"$BUILD/scrub" run --policy "$ROOT/$P" missing.ndjson
 mkdir "$tmp/dir"

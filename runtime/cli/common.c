@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -657,9 +658,31 @@ int output_open_fd(struct output *o, int fd, const char *name)
 	return 0;
 }
 
+/* The descriptor a path names outright: "/dev/stdout", "/dev/stderr",
+ * "/dev/fd/N"; or -1. Opening such a path anew would truncate the file
+ * the shell redirected there and write from its start, over whatever
+ * else goes to it: a copy of the descriptor shares its place. */
+static int named_fd(const char *path)
+{
+	char *end;
+	long n;
+
+	if (strcmp(path, "/dev/stdout") == 0)
+		return 1;
+	if (strcmp(path, "/dev/stderr") == 0)
+		return 2;
+	if (strncmp(path, "/dev/fd/", 8) != 0 || path[8] < '0' ||
+	    path[8] > '9')
+		return -1;
+	n = strtol(path + 8, &end, 10);
+	return *end == '\0' && n <= INT_MAX ? (int)n : -1;
+}
+
 static int open_output(struct output *o, const char *path, int flags)
 {
+	int named = named_fd(path);
 	int fd = strcmp(path, "-") == 0 ? 1
+		 : named >= 0 ? fcntl(named, F_DUPFD_CLOEXEC, 3)
 		 : open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
 
 	if (fd < 0)
