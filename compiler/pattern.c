@@ -940,9 +940,15 @@ static struct pnode *tree(struct pb *b, const struct dsl_json *pattern)
 	if (b->bad)
 		return NULL;
 	if (combinations(root) > MAX_OR_COMBINATIONS) {
-		perr(b, pattern->span, "$or expands to %.0f combinations; "
-		     "EventBridge allows at most %d", combinations(root),
-		     MAX_OR_COMBINATIONS);
+		/* Counts past 2^53 are not exact in a double: no digits. */
+		if (combinations(root) < 0x1p53)
+			perr(b, pattern->span, "$or expands to %.0f "
+			     "combinations; EventBridge allows at most %d",
+			     combinations(root), MAX_OR_COMBINATIONS);
+		else
+			perr(b, pattern->span, "$or expands to more than "
+			     "2^53 combinations; EventBridge allows at most "
+			     "%d", MAX_OR_COMBINATIONS);
 		return NULL;
 	}
 	return as_expanded(b, pattern, root);

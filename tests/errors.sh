@@ -101,6 +101,12 @@ check test-pattern-unknown-option 2 "scrub: test-pattern: unknown option '--patt
 usage: scrub test-pattern --event-pattern PATTERN --event EVENT
 (scrub test-pattern --help lists the options)" -- \
 	"$BUILD/scrub" test-pattern --pattern '{}' --event '{}'
+check test-pattern-without-pattern 2 "scrub: test-pattern: --event-pattern PATTERN is required" -- \
+	"$BUILD/scrub" test-pattern --event '{}'
+check test-pattern-without-event 2 "scrub: test-pattern: --event EVENT is required" -- \
+	"$BUILD/scrub" test-pattern --event-pattern '{}'
+check test-pattern-bare-argument 2 "scrub: test-pattern: unexpected argument '{}' (PATTERN and EVENT go with --event-pattern and --event)" -- \
+	"$BUILD/scrub" test-pattern --event-pattern '{}' '{}'
 check run-missing-policy 2 "scrub: cannot open 'missing.scrub': No such file or directory" -- \
 	"$BUILD/scrub" run --policy missing.scrub "$ROOT/$E"
 check run-missing-key-file 2 "scrub: cannot open key file 'missing.key': No such file or directory" -- \

@@ -84,7 +84,18 @@ int cmd_test_pattern(int argc, char **argv)
 		}
 	}
 	if (pattern_arg == NULL || event_arg == NULL || optind != argc) {
-		fputs(usage, stderr);
+		/* The command alone: show what it takes; else say what is
+		 * wrong. */
+		if (argc == 1)
+			fputs(usage, stderr);
+		else if (optind != argc)
+			cli_error("test-pattern: unexpected argument '%s' "
+				  "(PATTERN and EVENT go with --event-pattern "
+				  "and --event)", argv[optind]);
+		else
+			cli_error("test-pattern: %s is required",
+				  pattern_arg ? "--event EVENT"
+					      : "--event-pattern PATTERN");
 		return 2;
 	}
 

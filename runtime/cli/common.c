@@ -601,7 +601,9 @@ static int take(struct ndjson *r, size_t end, size_t next, const char **line,
 		size_t *len, int *too_long)
 {
 	r->line++;
-	if (end - r->start > r->max_line)
+	/* A CRLF line's CR ends the line: it is not the event's. */
+	if (end - r->start - (end > r->start && r->buf[end - 1] == '\r') >
+	    r->max_line)
 		r->skipping = 1;
 	*line = r->buf + r->start;
 	*len = r->skipping ? 0 : end - r->start;
@@ -624,7 +626,7 @@ int ndjson_next(struct ndjson *r, const char **line, size_t *len,
 			return take(r, at, at + 1, line, len, too_long);
 		}
 		r->scan = r->end;
-		if (r->end - r->start > r->max_line) {
+		if (r->end - r->start > r->max_line + 1) {
 			/* Too long to hold: drop it, and keep looking for
 			 * the end of the line. */
 			r->skipping = 1;
