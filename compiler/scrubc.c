@@ -181,6 +181,14 @@ static int compile(const char *path, struct sc_report *r,
 	return status;
 }
 
+/* The options sc_diag_option takes, for hints ('=': takes a value). */
+static const char *const diag_options[] = {
+	"--format=", "--schema=", "-Werror", NULL
+};
+static const char *const build_options[] = {
+	"--format=", "--schema=", "-Werror", "-o=", NULL
+};
+
 static int cmd_check(int argc, char **argv)
 {
 	struct cc_schema *schemas[SC_MAX_SCHEMAS];
@@ -195,8 +203,8 @@ static int cmd_check(int argc, char **argv)
 		rc = sc_diag_option(&o, argc, argv, &i);
 		if (rc < 0 || (rc == 0 && argv[i][0] == '-' && argv[i][1])) {
 			if (rc == 0)
-				fprintf(stderr, "scrubc: unknown option "
-					"'%s'\n", argv[i]);
+				sc_bad_arg("check", usage_check, argv[i],
+					   i == argc - 1, diag_options);
 			free(files);
 			return 2;
 		}
@@ -379,14 +387,13 @@ static int cmd_build(int argc, char **argv)
 			return 2;
 		if (rc > 0)
 			continue;
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			out_path = argv[++i];
-		} else if (in == NULL && argv[i][0] != '-') {
+		else if (in == NULL && argv[i][0] != '-')
 			in = argv[i];
-		} else {
-			in = NULL;
-			break;
-		}
+		else
+			return sc_bad_arg("build", usage_build, argv[i],
+					  i == argc - 1, build_options);
 	}
 	if (in == NULL) {
 		fputs(usage_build, stderr);
@@ -479,6 +486,24 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+static int unknown_command(const char *name)
+{
+	const char *names[sizeof commands / sizeof *commands + 1], *near;
+	size_t n = 0;
+
+	for (; n < sizeof commands / sizeof *commands; n++)
+		names[n] = commands[n].name;
+	names[n] = NULL;
+	near = dsl_nearest(name, strlen(name), names);
+	if (near)
+		fprintf(stderr, "scrubc: unknown command '%s' (did you mean "
+			"'%s'?)\n", name, near);
+	else
+		fprintf(stderr, "scrubc: unknown command '%s'\n", name);
+	fputs("(scrubc --help lists the commands)\n", stderr);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -502,7 +527,5 @@ int main(int argc, char **argv)
 		}
 		return commands[i].fn(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "scrubc: unknown command '%s'\n", argv[1]);
-	fputs(usage, stderr);
-	return 2;
+	return unknown_command(argv[1]);
 }

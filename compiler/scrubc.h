@@ -36,6 +36,15 @@ struct sc_diagopts {
  * 1 when taken, 0 when not, -1 when malformed (message printed). */
 int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i);
 
+/* Say what is wrong with `arg`, an argument of `scrubc CMD` that its
+ * parser could not take: an option without its value (when it is the
+ * `last` argument), an unknown option (with the option of `known` it
+ * looks like), or an argument too many; then the first line of `usage`.
+ * `known` ends with NULL; an entry ending in '=' takes a value.
+ * Returns 2, the exit status. */
+int sc_bad_arg(const char *cmd, const char *usage, const char *arg,
+	       int last, const char *const *known);
+
 /* Load the --schema files (messages printed). Returns 0, or -1. */
 int sc_load_schemas(const struct sc_diagopts *o,
 		    struct cc_schema *out[SC_MAX_SCHEMAS]);

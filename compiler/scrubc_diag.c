@@ -17,6 +17,88 @@
 
 /* ---- options ------------------------------------------------------------- */
 
+/* Every diagnostic code, with one line of description for SARIF's
+ * rules; W marks the warnings, which -Wno-CODE can silence. */
+enum { E, W };
+
+static const struct {
+	const char *code;
+	int kind;
+	const char *text;
+} rule_text[] = {
+	{ "syntax", E, "The policy does not follow the grammar." },
+	{ "unknown-statement", E, "An unknown statement keyword." },
+	{ "unknown-option", E, "An unknown option of an action." },
+	{ "encoding", E, "The policy source is not valid UTF-8." },
+	{ "io", E, "A file cannot be read." },
+	{ "resources", E, "Out of memory, or a policy too large." },
+	{ "internal", E, "An internal error of the compiler." },
+	{ "policy", E, "A missing, empty or repeated policy header." },
+	{ "include", E, "An include that cannot be followed." },
+	{ "unknown-param", E, "A parameter that is not declared." },
+	{ "param-name", E, "A parameter name that cannot be used." },
+	{ "duplicate-param", E, "A parameter declared twice." },
+	{ "type", E, "A value of the wrong kind." },
+	{ "path", E, "A path the statement cannot use." },
+	{ "regex", E, "An invalid regular expression." },
+	{ "option", E, "An option that is missing, repeated or out of place." },
+	{ "replacement", E, "A replacement that refers to a missing group." },
+	{ "detector", E, "An unknown detector or detector group." },
+	{ "range", E, "A number out of its range." },
+	{ "name", E, "An empty name." },
+	{ "duplicate-rule", E, "Two rules with one name." },
+	{ "placement", E, "A header statement inside a rule." },
+	{ "pattern", E, "An invalid EventBridge event pattern." },
+	{ "unreachable", W, "A statement after an unconditional drop." },
+	{ "never-matches", W, "A condition that contradicts a select or the "
+	  "rule around it, so it never holds." },
+	{ "no-effect", W, "An action on a value an earlier delete or keep "
+	  "removed." },
+	{ "reads-removed", W, "A condition, or a shift's entity, on a value "
+	  "an earlier delete or keep removed." },
+	{ "sample-key-removed", W, "Sampling keyed on a value an earlier "
+	  "delete or keep removed: every event is dropped." },
+	{ "undone", W, "An action whose result a later statement discards." },
+	{ "unknown-path", W, "A path no event of the given schemas has." },
+	{ "unknown-field", W, "A top-level field EventBridge events do not "
+	  "have." },
+	{ "truncate-ip", W, "A truncate to a number of characters on a field "
+	  "named like an IP address, where 'to /N' was probably meant." },
+};
+
+static const char *describe(const char *code)
+{
+	for (size_t i = 0; i < sizeof rule_text / sizeof rule_text[0]; i++)
+		if (strcmp(rule_text[i].code, code) == 0)
+			return rule_text[i].text;
+	return NULL;
+}
+
+/* -Wno-CODE for a CODE that is no warning: said (as clang does), and
+ * taken all the same. */
+static void check_warning_code(const char *code)
+{
+	const char *names[sizeof rule_text / sizeof rule_text[0] + 1];
+	size_t n = 0;
+	const char *near;
+
+	for (size_t i = 0; i < sizeof rule_text / sizeof rule_text[0]; i++) {
+		if (rule_text[i].kind != W)
+			continue;
+		if (strcmp(rule_text[i].code, code) == 0)
+			return;
+		names[n++] = rule_text[i].code;
+	}
+	names[n] = NULL;
+	near = dsl_nearest(code, strlen(code), names);
+	if (near)
+		fprintf(stderr, "scrubc: warning: unknown warning option "
+			"'-Wno-%s' (did you mean '-Wno-%s'?)\n", code, near);
+	else
+		fprintf(stderr, "scrubc: warning: unknown warning option "
+			"'-Wno-%s'\n", code);
+}
+
 int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i];
@@ -43,6 +125,7 @@ int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i)
 		return 1;
 	}
 	if (strncmp(a, "-Wno-", 5) == 0 && a[5] && o->noff < SC_MAX_OFF) {
+		check_warning_code(a + 5);
 		o->off[o->noff++] = a + 5;
 		return 1;
 	}
@@ -66,6 +149,50 @@ bad:
 		fprintf(stderr, "scrubc: bad option '%s' (--format=text|json|"
 			"sarif, --schema FILE)\n", a);
 	return -1;
+}
+
+int sc_bad_arg(const char *cmd, const char *usage, const char *arg,
+	       int last, const char *const *known)
+{
+	char names[32][32];
+	const char *list[33], *near;
+	size_t n = 0, len = strcspn(arg, "=");
+
+	for (; *known && n < 32; known++) {
+		size_t k = strcspn(*known, "=");
+
+		if (strlen(arg) == k && strncmp(arg, *known, k) == 0 &&
+		    (*known)[k] == '=' && last) {
+			fprintf(stderr, "scrubc: %s: option '%s' needs a "
+				"value\n", cmd, arg);
+			goto usage;
+		}
+		snprintf(names[n], sizeof names[n], "%.*s", (int)k, *known);
+		list[n] = names[n];
+		n++;
+	}
+	list[n] = NULL;
+	/* A beginning (--deny) names the option it begins. */
+	near = NULL;
+	for (size_t i = 0; i < n && near == NULL && len > 2; i++)
+		if (strncmp(list[i], arg, len) == 0)
+			near = list[i];
+	if (near == NULL)
+		near = dsl_nearest(arg, len, list);
+	if (arg[0] != '-' || arg[1] == '\0') {
+		fprintf(stderr, "scrubc: %s: unexpected argument '%s'\n", cmd,
+			arg);
+	} else if (near != NULL) {
+		fprintf(stderr, "scrubc: %s: unknown option '%s' (did you "
+			"mean '%s'?)\n", cmd, arg, near);
+	} else {
+		fprintf(stderr, "scrubc: %s: unknown option '%s'\n", cmd,
+			arg);
+	}
+usage:
+	fprintf(stderr, "%.*s(scrubc %s --help lists the options)\n",
+		(int)(strcspn(usage, "\n") + 1), usage, cmd);
+	return 2;
 }
 
 int sc_load_schemas(const struct sc_diagopts *o,
@@ -428,58 +555,6 @@ int sc_report_add(struct sc_report *r, struct dsl_ctx *c)
 			sarif_one(r, c, d);
 	}
 	return status;
-}
-
-/* One line of description per code, for SARIF's rules. */
-static const struct {
-	const char *code, *text;
-} rule_text[] = {
-	{ "syntax", "The policy does not follow the grammar." },
-	{ "unknown-statement", "An unknown statement keyword." },
-	{ "unknown-option", "An unknown option of an action." },
-	{ "encoding", "The policy source is not valid UTF-8." },
-	{ "io", "A file cannot be read." },
-	{ "resources", "Out of memory, or a policy too large." },
-	{ "internal", "An internal error of the compiler." },
-	{ "policy", "A missing, empty or repeated policy header." },
-	{ "include", "An include that cannot be followed." },
-	{ "unknown-param", "A parameter that is not declared." },
-	{ "param-name", "A parameter name that cannot be used." },
-	{ "duplicate-param", "A parameter declared twice." },
-	{ "type", "A value of the wrong kind." },
-	{ "path", "A path the statement cannot use." },
-	{ "regex", "An invalid regular expression." },
-	{ "option", "An option that is missing, repeated or out of place." },
-	{ "replacement", "A replacement that refers to a missing group." },
-	{ "detector", "An unknown detector or detector group." },
-	{ "range", "A number out of its range." },
-	{ "name", "An empty name." },
-	{ "duplicate-rule", "Two rules with one name." },
-	{ "placement", "A header statement inside a rule." },
-	{ "pattern", "An invalid EventBridge event pattern." },
-	{ "unreachable", "A statement after an unconditional drop." },
-	{ "never-matches", "A condition that contradicts a select or the "
-	  "rule around it, so it never holds." },
-	{ "no-effect", "An action on a value an earlier delete or keep "
-	  "removed." },
-	{ "reads-removed", "A condition, or a shift's entity, on a value "
-	  "an earlier delete or keep removed." },
-	{ "sample-key-removed", "Sampling keyed on a value an earlier delete "
-	  "or keep removed: every event is dropped." },
-	{ "undone", "An action whose result a later statement discards." },
-	{ "unknown-path", "A path no event of the given schemas has." },
-	{ "unknown-field", "A top-level field EventBridge events do not "
-	  "have." },
-	{ "truncate-ip", "A truncate to a number of characters on a field "
-	  "named like an IP address, where 'to /N' was probably meant." },
-};
-
-static const char *describe(const char *code)
-{
-	for (size_t i = 0; i < sizeof rule_text / sizeof rule_text[0]; i++)
-		if (strcmp(rule_text[i].code, code) == 0)
-			return rule_text[i].text;
-	return NULL;
 }
 
 static void sarif_rules(const struct sc_report *r, struct buf *b)

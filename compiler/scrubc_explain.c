@@ -323,6 +323,9 @@ out:
 
 int sc_cmd_explain(int argc, char **argv)
 {
+	static const char usage[] = "usage: scrubc explain POLICY --event "
+				    "FILE [--param NAME=VALUE]...\n";
+	static const char *const known[] = { "--event=", "--param=", NULL };
 	const char *policy = NULL, *event = NULL;
 	char **params = scrub_calloc((size_t)argc, sizeof *params);
 	size_t nparams = 0;
@@ -336,13 +339,13 @@ int sc_cmd_explain(int argc, char **argv)
 		else if (policy == NULL && argv[i][0] != '-')
 			policy = argv[i];
 		else {
-			policy = NULL;
-			break;
+			free(params);
+			return sc_bad_arg("explain", usage, argv[i],
+					  i == argc - 1, known);
 		}
 	}
 	if (policy == NULL || event == NULL) {
-		fputs("usage: scrubc explain POLICY --event FILE "
-		      "[--param NAME=VALUE]...\n", stderr);
+		fputs(usage, stderr);
 		free(params);
 		return 2;
 	}

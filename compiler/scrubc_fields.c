@@ -225,8 +225,16 @@ int sc_cmd_fields(int argc, char **argv)
 		} else if (o.policy == NULL && argv[i][0] != '-') {
 			o.policy = argv[i];
 		} else {
-			o.policy = NULL;
-			break;
+			static const char *const known[] = {
+				"--format=", "--schema=",
+				"--deny-unclassified", NULL
+			};
+
+			return sc_bad_arg("fields", "usage: scrubc fields "
+					  "POLICY [--schema FILE]... "
+					  "[--deny-unclassified] "
+					  "[--format=text|json]\n", argv[i],
+					  i == argc - 1, known);
 		}
 	}
 	if (o.policy == NULL || o.d.format == SC_SARIF || o.d.werror ||

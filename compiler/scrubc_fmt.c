@@ -123,9 +123,11 @@ int sc_cmd_fmt(int argc, char **argv)
 		if (strcmp(argv[i], "--check") == 0) {
 			check = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "scrubc: fmt: unknown option '%s'\n",
-				argv[i]);
-			return 2;
+			static const char *const known[] = { "--check", NULL };
+
+			return sc_bad_arg("fmt", "usage: scrubc fmt [--check] "
+					  "FILE...\n", argv[i], i == argc - 1,
+					  known);
 		}
 	}
 	for (int i = 1; i < argc; i++) {

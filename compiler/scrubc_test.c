@@ -492,6 +492,15 @@ static size_t params_of(struct tctx *t, json_ref obj, char **out,
 	return n;
 }
 
+/* Does a case before r (in its suite) have r's name? */
+static int named_before(const struct suite *s, const struct result *r)
+{
+	for (const struct result *e = s->r; e < r; e++)
+		if (strcmp(e->name, r->name) == 0)
+			return 1;
+	return 0;
+}
+
 static void run_case(struct tctx *t, json_ref c)
 {
 	struct json_doc *d = &t->f->doc;
@@ -520,6 +529,9 @@ static void run_case(struct tctx *t, json_ref c)
 		case_error(t, r, c, "a case needs a \"name\"");
 	else if (json_type_of(d, c) != JSON_OBJECT)
 		case_error(t, r, c, "a case is an object");
+	else if (named_before(t->s, r))
+		case_error(t, r, c, "an earlier case has this name: names "
+			   "tell the cases apart in reports");
 	if (r->v != T_PASS || case_input(t, r, c, &in) != 0)
 		goto out;
 	if (params) {
@@ -763,6 +775,8 @@ static void free_suite(struct suite *s)
 
 int sc_cmd_test(int argc, char **argv)
 {
+	static const char usage[] = "usage: scrubc test [--junit FILE] "
+				    "POLICY...\n";
 	const char *junit = NULL;
 	struct suite *suites = scrub_calloc((size_t)argc, sizeof *suites);
 	size_t n = 0, passed = 0, failed = 0;
@@ -772,16 +786,18 @@ int sc_cmd_test(int argc, char **argv)
 		if (strcmp(argv[i], "--junit") == 0 && i + 1 < argc) {
 			junit = argv[++i];
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "scrubc: test: unknown option '%s'\n",
-				argv[i]);
-			n = 0;
-			break;
+			static const char *const known[] = { "--junit=",
+							     NULL };
+
+			free(suites);
+			return sc_bad_arg("test", usage, argv[i],
+					  i == argc - 1, known);
 		} else {
 			suites[n++].policy = argv[i];
 		}
 	}
 	if (n == 0) {
-		fputs("usage: scrubc test [--junit FILE] POLICY...\n", stderr);
+		fputs(usage, stderr);
 		free(suites);
 		return 2;
 	}

@@ -134,8 +134,10 @@ def cli_checks():
         count += 1
         p = subprocess.run(WRAP + [SCRUB, "test-pattern", "--event", "{}"],
                            capture_output=True, text=True)
-        if p.returncode != 2 or not p.stderr.startswith("usage:"):
-            fail("missing --event-pattern", "exit %d" % p.returncode)
+        want = "scrub: test-pattern: --event-pattern PATTERN is required\n"
+        if p.returncode != 2 or p.stderr != want:
+            fail("missing --event-pattern",
+                 "exit %d, %r" % (p.returncode, p.stderr))
 
 
 if __name__ == "__main__":
