@@ -70,12 +70,14 @@ static int is_key(const struct dsl_json *j, const char *k)
 }
 
 /* Does a field inside an $or of pattern object `obj` (whose members are
- * at `path`, keys joined by '.', in a buffer of `cap` bytes) have the
- * joined path `want`? An alternative's field replaces an outer one of the
- * same path (see pattern.c), so the outer one says nothing certain. Too
- * long a path counts as a yes. */
+ * at `path`, keys joined by '.', in a buffer of `cap` bytes), written
+ * after byte `after`, have the joined path `want`? An alternative's field
+ * replaces an outer one of the same path put before it (see pattern.c),
+ * so that outer one says nothing certain; an outer one written later
+ * replaces it in every branch. Too long a path counts as a yes. */
 static int named_in_or(const struct dsl_json *obj, char *path, size_t len,
-		       size_t cap, int in_or, const char *want, size_t wlen)
+		       size_t cap, int in_or, const char *want, size_t wlen,
+		       uint32_t after)
 {
 	for (size_t i = 0; i < obj->items.n; i++) {
 		const struct dsl_json *f = obj->items.items[i];
@@ -89,7 +91,7 @@ static int named_in_or(const struct dsl_json *obj, char *path, size_t len,
 
 				if (alt->kind == DJ_OBJECT &&
 				    named_in_or(alt, path, len, cap, 1, want,
-						wlen))
+						wlen, after))
 					return 1;
 			}
 			continue;
@@ -100,16 +102,18 @@ static int named_in_or(const struct dsl_json *obj, char *path, size_t len,
 			path[len] = '.';
 		memcpy(path + len + (len != 0), f->key, f->keylen);
 		if (f->kind == DJ_OBJECT)
-			hit = named_in_or(f, path, n, cap, in_or, want, wlen);
+			hit = named_in_or(f, path, n, cap, in_or, want, wlen,
+					  after);
 		else
-			hit = in_or && n == wlen && memcmp(path, want, n) == 0;
+			hit = in_or && f->span.start > after && n == wlen &&
+			      memcmp(path, want, n) == 0;
 		if (hit)
 			return 1;
 	}
 	return 0;
 }
 
-/* The field at keys[0..n) of `pattern`: also inside an $or? */
+/* The field at keys[0..n) of `pattern`: also inside an $or, later? */
 static int replaceable(const struct dsl_json *pattern,
 		       const struct dsl_json **keys, size_t n)
 {
@@ -124,7 +128,8 @@ static int replaceable(const struct dsl_json *pattern,
 		memcpy(want + len, keys[i]->key, keys[i]->keylen);
 		len += keys[i]->keylen;
 	}
-	return named_in_or(pattern, path, 0, sizeof path, 0, want, len);
+	return named_in_or(pattern, path, 0, sizeof path, 0, want, len,
+			   keys[n - 1]->span.start);
 }
 
 static void pattern_facts(struct wm *m, const struct dsl_stmt *s,
