@@ -495,11 +495,7 @@ static int unknown_command(const char *name)
 		names[n] = commands[n].name;
 	names[n] = NULL;
 	near = dsl_nearest(name, strlen(name), names);
-	if (near)
-		fprintf(stderr, "scrubc: unknown command '%s' (did you mean "
-			"'%s'?)\n", name, near);
-	else
-		fprintf(stderr, "scrubc: unknown command '%s'\n", name);
+	sc_say_unknown("unknown command", "", name, near);
 	fputs("(scrubc --help lists the commands)\n", stderr);
 	return 2;
 }

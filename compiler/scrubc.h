@@ -36,6 +36,11 @@ struct sc_diagopts {
  * 1 when taken, 0 when not, -1 when malformed (message printed). */
 int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i);
 
+/* "scrubc: LEAD 'PREFIX NAME'", and " (did you mean 'PREFIX NEAR'?)"
+ * when there is a NEAR, on standard error. */
+void sc_say_unknown(const char *lead, const char *prefix, const char *name,
+		    const char *near);
+
 /* Say what is wrong with `arg`, an argument of `scrubc CMD` that its
  * parser could not take: an option without its value (when it is the
  * `last` argument), an unknown option (with the option of `known` it

@@ -91,12 +91,17 @@ static void check_warning_code(const char *code)
 	}
 	names[n] = NULL;
 	near = dsl_nearest(code, strlen(code), names);
+	sc_say_unknown("warning: unknown warning option", "-Wno-", code,
+		       near);
+}
+
+void sc_say_unknown(const char *lead, const char *prefix, const char *name,
+		    const char *near)
+{
+	fprintf(stderr, "scrubc: %s '%s%s'", lead, prefix, name);
 	if (near)
-		fprintf(stderr, "scrubc: warning: unknown warning option "
-			"'-Wno-%s' (did you mean '-Wno-%s'?)\n", code, near);
-	else
-		fprintf(stderr, "scrubc: warning: unknown warning option "
-			"'-Wno-%s'\n", code);
+		fprintf(stderr, " (did you mean '%s%s'?)", prefix, near);
+	fputc('\n', stderr);
 }
 
 int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i)
@@ -182,12 +187,11 @@ int sc_bad_arg(const char *cmd, const char *usage, const char *arg,
 	if (arg[0] != '-' || arg[1] == '\0') {
 		fprintf(stderr, "scrubc: %s: unexpected argument '%s'\n", cmd,
 			arg);
-	} else if (near != NULL) {
-		fprintf(stderr, "scrubc: %s: unknown option '%s' (did you "
-			"mean '%s'?)\n", cmd, arg, near);
 	} else {
-		fprintf(stderr, "scrubc: %s: unknown option '%s'\n", cmd,
-			arg);
+		char lead[64];
+
+		snprintf(lead, sizeof lead, "%s: unknown option", cmd);
+		sc_say_unknown(lead, "", arg, near);
 	}
 usage:
 	fprintf(stderr, "%.*s(scrubc %s --help lists the options)\n",
