@@ -22,6 +22,7 @@
  * such object is guarded: ARRAYS tests its path, and only when an array
  * lies on it does PATTERN evaluate the object's tree element by element.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -137,14 +138,22 @@ static struct pnode *kid(const struct pnode *n, size_t i)
 	return n->kids.items[i];
 }
 
+/* Out of memory: the compile fails (sticky), and so does this pattern.
+ * Returns -1, for the callers that return it. */
+static int no_memory(struct pb *b)
+{
+	b->c->emit.failed = 1;
+	b->bad = 1;
+	return -1;
+}
+
 static struct pnode *new_node(struct pb *b, enum pn_kind kind,
 			      const char *seg, size_t len)
 {
 	struct pnode *n = dsl_alloc(&b->c->arena, sizeof *n);
 
 	if (n == NULL) {
-		b->c->emit.failed = 1;
-		b->bad = 1;
+		no_memory(b);
 		return NULL;
 	}
 	n->kind = kind;
@@ -155,10 +164,8 @@ static struct pnode *new_node(struct pb *b, enum pn_kind kind,
 
 static void add_kid(struct pb *b, struct pnode *parent, struct pnode *n)
 {
-	if (n && dsl_list_push(&b->c->arena, &parent->kids, n) != 0) {
-		b->c->emit.failed = 1;
-		b->bad = 1;
-	}
+	if (n && dsl_list_push(&b->c->arena, &parent->kids, n) != 0)
+		no_memory(b);
 }
 
 /* The child of `o` of this kind named `seg`, created when missing. A field
@@ -698,20 +705,41 @@ static double combinations(const struct pnode *n)
  * $or, the tree is rebuilt from the branches: an $or of them, each the
  * AND of its fields. */
 
+/* One $or on the way from the pattern's top to a field, and the
+ * alternative taken there. */
+struct choice {
+	const struct dsl_json *or;
+	size_t alt;
+};
+
 struct bfield {
 	const char *path;	/* key segments joined by '.' (segments
 				 * hold no dot: keys are split at dots) */
 	size_t len;
 	const struct dsl_json *json;	/* the field's array */
+	const struct choice *choices;	/* the $ors it is inside */
+	size_t nchoices;
+	int repeated;		/* another field in a branch it can share
+				 * has this path too */
 };
 
-/* Fields over all branches past which a pattern is refused: the
- * expansion's time and memory grow with it. */
-#define MAX_EXPANDED_FIELDS 1000000
+/* $ors nest no deeper than fields: tree() refused deeper patterns. */
+#define MAX_CHOICES MAX_DEPTH
+
+/* Fields over all branches, and comparisons of a field's path with
+ * those in its branches, past which a pattern is refused: the
+ * expansion's memory and time grow with them. */
+#define MAX_EXPANDED_FIELDS 100000
+#define MAX_EXPANSION_STEPS 10000000
 
 struct expansion {
 	struct pb *b;
+	struct dsl_list leaves;	/* every field, in document order */
+	struct choice at[MAX_CHOICES];	/* collect()'s way down */
+	size_t depth;
+	size_t next;		/* the next leaf expand() meets */
 	size_t fields;		/* over all branches */
+	size_t steps;		/* path comparisons */
 	int replaced, too_many;
 };
 
@@ -719,10 +747,8 @@ static struct dsl_list *new_list(struct expansion *x)
 {
 	struct dsl_list *l = dsl_alloc(&x->b->c->arena, sizeof *l);
 
-	if (l == NULL) {
-		x->b->c->emit.failed = 1;
-		x->b->bad = 1;
-	}
+	if (l == NULL)
+		no_memory(x->b);
 	return l;
 }
 
@@ -730,14 +756,109 @@ static int push(struct expansion *x, struct dsl_list *l, void *item)
 {
 	if (dsl_list_push(&x->b->c->arena, l, item) == 0)
 		return 0;
-	x->b->c->emit.failed = 1;
-	x->b->bad = 1;
-	return -1;
+	return no_memory(x->b);
 }
 
 static int same_path(const struct bfield *a, const struct bfield *b)
 {
 	return a->len == b->len && memcmp(a->path, b->path, a->len) == 0;
+}
+
+static int by_path(const void *a, const void *b)
+{
+	const struct bfield *x = *(const struct bfield *const *)a;
+	const struct bfield *y = *(const struct bfield *const *)b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->path, y->path, x->len);
+}
+
+/* Every field of obj (at `prefix`), alternatives' included, into
+ * x->leaves in the order expand() meets them. */
+static int collect(struct expansion *x, const struct dsl_json *obj,
+		   const char *prefix, size_t plen)
+{
+	for (size_t i = 0; i < obj->items.n; i++) {
+		const struct dsl_json *m = item(obj, i);
+		size_t len = plen + (plen != 0) + m->keylen;
+		struct choice *choices;
+		struct bfield *f;
+		char *path;
+		int rc;
+
+		if (key_is(m, "$or")) {
+			assert(x->depth < MAX_CHOICES);
+			for (size_t k = 0; k < m->items.n; k++) {
+				x->at[x->depth++] = (struct choice){ m, k };
+				rc = collect(x, item(m, k), prefix, plen);
+				x->depth--;
+				if (rc != 0)
+					return -1;
+			}
+			continue;
+		}
+		path = dsl_alloc(&x->b->c->arena, len + 1);
+		if (path == NULL)
+			return no_memory(x->b);
+		memcpy(path, prefix, plen);
+		if (plen)
+			path[plen] = '.';
+		memcpy(path + plen + (plen != 0), m->key, m->keylen);
+		if (m->kind == DJ_OBJECT) {
+			if (collect(x, m, path, len) != 0)
+				return -1;
+			continue;
+		}
+		f = dsl_alloc(&x->b->c->arena, sizeof *f);
+		choices = dsl_alloc(&x->b->c->arena,
+				    x->depth * sizeof *choices + 1);
+		if (f == NULL || choices == NULL)
+			return no_memory(x->b);
+		memcpy(choices, x->at, x->depth * sizeof *choices);
+		*f = (struct bfield){ path, len, m, choices, x->depth, 0 };
+		if (push(x, &x->leaves, f) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Can fields a and b be in one branch: do they take the same
+ * alternative of every $or both are inside? */
+static int can_meet(const struct bfield *a, const struct bfield *b)
+{
+	for (size_t i = 0; i < a->nchoices && i < b->nchoices; i++) {
+		if (a->choices[i].or != b->choices[i].or)
+			return 1;
+		if (a->choices[i].alt != b->choices[i].alt)
+			return 0;
+	}
+	return 1;
+}
+
+/* Mark the fields whose path another field they can meet has: only
+ * those can replace anything. Returns how many, or -1. */
+static long mark_repeated(struct expansion *x)
+{
+	size_t n = x->leaves.n;
+	struct bfield **sorted = scrub_malloc(n * sizeof *sorted + 1);
+	long marked = 0;
+
+	if (sorted == NULL)
+		return no_memory(x->b);
+	memcpy(sorted, x->leaves.items, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, by_path);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n && same_path(sorted[i],
+							  sorted[j]); j++) {
+			if (!can_meet(sorted[i], sorted[j]))
+				continue;
+			marked += !sorted[i]->repeated + !sorted[j]->repeated;
+			sorted[i]->repeated = sorted[j]->repeated = 1;
+		}
+	}
+	free(sorted);
+	return marked;
 }
 
 /* Put field f into every branch of `branches` (one empty branch first
@@ -749,10 +870,17 @@ static int put_field(struct expansion *x, struct dsl_list *branches,
 		return -1;
 	for (size_t i = 0; i < branches->n; i++) {
 		struct dsl_list *br = branches->items[i];
-		size_t k = 0;
+		size_t k;
 
 		if (br == NULL)
 			return -1;
+		/* Only a repeated path can be in the branch already. */
+		k = f->repeated ? 0 : br->n;
+		x->steps += br->n - k;
+		if (x->steps > MAX_EXPANSION_STEPS) {
+			x->too_many = 1;
+			return -1;
+		}
 		while (k < br->n && !same_path(br->items[k], f))
 			k++;
 		if (k < br->n) {
@@ -769,11 +897,10 @@ static int put_field(struct expansion *x, struct dsl_list *branches,
 }
 
 static int expand(struct expansion *x, const struct dsl_json *obj,
-		  const char *prefix, size_t plen, struct dsl_list *branches);
+		  struct dsl_list *branches);
 
 /* "$or": each alternative extends its own copy of the branches so far. */
 static int expand_or(struct expansion *x, const struct dsl_json *m,
-		     const char *prefix, size_t plen,
 		     struct dsl_list *branches)
 {
 	struct dsl_list all = { 0 };
@@ -798,7 +925,7 @@ static int expand_or(struct expansion *x, const struct dsl_json *m,
 		}
 		if (mine.n == 0 && push(x, &mine, new_list(x)) != 0)
 			return -1;
-		if (expand(x, item(m, i), prefix, plen, &mine) != 0)
+		if (expand(x, item(m, i), &mine) != 0)
 			return -1;
 		for (size_t k = 0; k < mine.n; k++)
 			if (push(x, &all, mine.items[k]) != 0)
@@ -808,46 +935,22 @@ static int expand_or(struct expansion *x, const struct dsl_json *m,
 	return 0;
 }
 
+/* The branches of obj's fields, taken from x->leaves in order. */
 static int expand(struct expansion *x, const struct dsl_json *obj,
-		  const char *prefix, size_t plen, struct dsl_list *branches)
+		  struct dsl_list *branches)
 {
 	for (size_t i = 0; i < obj->items.n; i++) {
 		const struct dsl_json *m = item(obj, i);
-		size_t len = plen + (plen != 0) + m->keylen;
-		char *path;
 
 		if (key_is(m, "$or")) {
-			if (expand_or(x, m, prefix, plen, branches) != 0)
+			if (expand_or(x, m, branches) != 0)
 				return -1;
-			continue;
-		}
-		path = dsl_alloc(&x->b->c->arena, len + 1);
-		if (path == NULL) {
-			x->b->c->emit.failed = 1;
-			x->b->bad = 1;
+		} else if (m->kind == DJ_OBJECT) {
+			if (expand(x, m, branches) != 0)
+				return -1;
+		} else if (put_field(x, branches,
+				     x->leaves.items[x->next++]) != 0) {
 			return -1;
-		}
-		memcpy(path, prefix, plen);
-		if (plen)
-			path[plen] = '.';
-		memcpy(path + plen + (plen != 0), m->key, m->keylen);
-		if (m->kind == DJ_OBJECT) {
-			if (expand(x, m, path, len, branches) != 0)
-				return -1;
-		} else {
-			struct bfield *f = dsl_alloc(&x->b->c->arena,
-						     sizeof *f);
-
-			if (f == NULL) {
-				x->b->c->emit.failed = 1;
-				x->b->bad = 1;
-				return -1;
-			}
-			f->path = path;
-			f->len = len;
-			f->json = m;
-			if (put_field(x, branches, f) != 0)
-				return -1;
 		}
 	}
 	return 0;
@@ -887,17 +990,27 @@ static int has_or(const struct pnode *n)
 static struct pnode *as_expanded(struct pb *b, const struct dsl_json *pattern,
 				 struct pnode *root)
 {
-	struct expansion x = { b, 0, 0, 0 };
+	struct expansion x;
 	struct dsl_list branches = { 0 };
 	struct pnode *top, *or;
+	long repeated;
 
+	/* Without an $or, or a path written twice, nothing is replaced. */
 	if (!has_or(root))
 		return root;
-	if (expand(&x, pattern, "", 0, &branches) != 0) {
+	memset(&x, 0, sizeof x);
+	x.b = b;
+	if (collect(&x, pattern, "", 0) != 0 ||
+	    (repeated = mark_repeated(&x)) < 0)
+		return NULL;
+	if (repeated == 0)
+		return root;
+	if (expand(&x, pattern, &branches) != 0) {
 		if (x.too_many)
 			perr(b, pattern->span, "$or expands to more than %d "
-			     "fields over all its combinations: split the "
-			     "pattern", MAX_EXPANDED_FIELDS);
+			     "fields over all its combinations, or to more "
+			     "than %d comparisons of them: split the pattern",
+			     MAX_EXPANDED_FIELDS, MAX_EXPANSION_STEPS);
 		return NULL;
 	}
 	if (!x.replaced)

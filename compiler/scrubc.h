@@ -36,6 +36,11 @@ struct sc_diagopts {
  * 1 when taken, 0 when not, -1 when malformed (message printed). */
 int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i);
 
+/* The value of long option `opt` at argv[*i]: "OPT VALUE" (moving *i
+ * on) or "OPT=VALUE", as getopt_long takes them; NULL when argv[*i] is
+ * not that option or has no value. */
+char *sc_option_value(int argc, char **argv, int *i, const char *opt);
+
 /* "scrubc: LEAD 'PREFIX NAME'", and " (did you mean 'PREFIX NEAR'?)"
  * when there is a NEAR, on standard error. */
 void sc_say_unknown(const char *lead, const char *prefix, const char *name,

@@ -18,52 +18,61 @@
 /* ---- options ------------------------------------------------------------- */
 
 /* Every diagnostic code, with one line of description for SARIF's
- * rules; W marks the warnings, which -Wno-CODE can silence. */
-enum { E, W };
+ * rules; the warnings are those -Wno-CODE can silence. */
+enum code_kind { AN_ERROR, A_WARNING };
 
 static const struct {
 	const char *code;
-	int kind;
+	enum code_kind kind;
 	const char *text;
 } rule_text[] = {
-	{ "syntax", E, "The policy does not follow the grammar." },
-	{ "unknown-statement", E, "An unknown statement keyword." },
-	{ "unknown-option", E, "An unknown option of an action." },
-	{ "encoding", E, "The policy source is not valid UTF-8." },
-	{ "io", E, "A file cannot be read." },
-	{ "resources", E, "Out of memory, or a policy too large." },
-	{ "internal", E, "An internal error of the compiler." },
-	{ "policy", E, "A missing, empty or repeated policy header." },
-	{ "include", E, "An include that cannot be followed." },
-	{ "unknown-param", E, "A parameter that is not declared." },
-	{ "param-name", E, "A parameter name that cannot be used." },
-	{ "duplicate-param", E, "A parameter declared twice." },
-	{ "type", E, "A value of the wrong kind." },
-	{ "path", E, "A path the statement cannot use." },
-	{ "regex", E, "An invalid regular expression." },
-	{ "option", E, "An option that is missing, repeated or out of place." },
-	{ "replacement", E, "A replacement that refers to a missing group." },
-	{ "detector", E, "An unknown detector or detector group." },
-	{ "range", E, "A number out of its range." },
-	{ "name", E, "An empty name." },
-	{ "duplicate-rule", E, "Two rules with one name." },
-	{ "placement", E, "A header statement inside a rule." },
-	{ "pattern", E, "An invalid EventBridge event pattern." },
-	{ "unreachable", W, "A statement after an unconditional drop." },
-	{ "never-matches", W, "A condition that contradicts a select or the "
-	  "rule around it, so it never holds." },
-	{ "no-effect", W, "An action on a value an earlier delete or keep "
-	  "removed." },
-	{ "reads-removed", W, "A condition, or a shift's entity, on a value "
-	  "an earlier delete or keep removed." },
-	{ "sample-key-removed", W, "Sampling keyed on a value an earlier "
-	  "delete or keep removed: every event is dropped." },
-	{ "undone", W, "An action whose result a later statement discards." },
-	{ "unknown-path", W, "A path no event of the given schemas has." },
-	{ "unknown-field", W, "A top-level field EventBridge events do not "
-	  "have." },
-	{ "truncate-ip", W, "A truncate to a number of characters on a field "
-	  "named like an IP address, where 'to /N' was probably meant." },
+	{ "syntax", AN_ERROR, "The policy does not follow the grammar." },
+	{ "unknown-statement", AN_ERROR, "An unknown statement keyword." },
+	{ "unknown-option", AN_ERROR, "An unknown option of an action." },
+	{ "encoding", AN_ERROR, "The policy source is not valid UTF-8." },
+	{ "io", AN_ERROR, "A file cannot be read." },
+	{ "resources", AN_ERROR, "Out of memory, or a policy too large." },
+	{ "internal", AN_ERROR, "An internal error of the compiler." },
+	{ "policy", AN_ERROR, "A missing, empty or repeated policy header." },
+	{ "include", AN_ERROR, "An include that cannot be followed." },
+	{ "unknown-param", AN_ERROR, "A parameter that is not declared." },
+	{ "param-name", AN_ERROR, "A parameter name that cannot be used." },
+	{ "duplicate-param", AN_ERROR, "A parameter declared twice." },
+	{ "type", AN_ERROR, "A value of the wrong kind." },
+	{ "path", AN_ERROR, "A path the statement cannot use." },
+	{ "regex", AN_ERROR, "An invalid regular expression." },
+	{ "option", AN_ERROR,
+	  "An option that is missing, repeated or out of place." },
+	{ "replacement", AN_ERROR,
+	  "A replacement that refers to a missing group." },
+	{ "detector", AN_ERROR, "An unknown detector or detector group." },
+	{ "range", AN_ERROR, "A number out of its range." },
+	{ "name", AN_ERROR, "An empty name." },
+	{ "duplicate-rule", AN_ERROR, "Two rules with one name." },
+	{ "placement", AN_ERROR, "A header statement inside a rule." },
+	{ "pattern", AN_ERROR, "An invalid EventBridge event pattern." },
+	{ "unreachable", A_WARNING,
+	  "A statement after an unconditional drop." },
+	{ "never-matches", A_WARNING,
+	  "A condition that contradicts a select or the rule around it, so "
+	  "it never holds." },
+	{ "no-effect", A_WARNING,
+	  "An action on a value an earlier delete or keep removed." },
+	{ "reads-removed", A_WARNING,
+	  "A condition, or a shift's entity, on a value an earlier delete or "
+	  "keep removed." },
+	{ "sample-key-removed", A_WARNING,
+	  "Sampling keyed on a value an earlier delete or keep removed: "
+	  "every event is dropped." },
+	{ "undone", A_WARNING,
+	  "An action whose result a later statement discards." },
+	{ "unknown-path", A_WARNING,
+	  "A path no event of the given schemas has." },
+	{ "unknown-field", A_WARNING,
+	  "A top-level field EventBridge events do not have." },
+	{ "truncate-ip", A_WARNING,
+	  "A truncate to a number of characters on a field named like an IP "
+	  "address, where 'to /N' was probably meant." },
 };
 
 static const char *describe(const char *code)
@@ -83,7 +92,7 @@ static void check_warning_code(const char *code)
 	const char *near;
 
 	for (size_t i = 0; i < sizeof rule_text / sizeof rule_text[0]; i++) {
-		if (rule_text[i].kind != W)
+		if (rule_text[i].kind != A_WARNING)
 			continue;
 		if (strcmp(rule_text[i].code, code) == 0)
 			return;
@@ -93,6 +102,19 @@ static void check_warning_code(const char *code)
 	near = dsl_nearest(code, strlen(code), names);
 	sc_say_unknown("warning: unknown warning option", "-Wno-", code,
 		       near);
+}
+
+char *sc_option_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (strncmp(argv[*i], opt, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
 }
 
 void sc_say_unknown(const char *lead, const char *prefix, const char *name,
@@ -143,6 +165,10 @@ int sc_diag_option(struct sc_diagopts *o, int argc, char **argv, int *i)
 		o->schema_files[o->nschemas++] = a + 9;
 		return 1;
 	}
+	/* Last, without a value: sc_bad_arg says so. */
+	if ((strcmp(a, "--schema") == 0 || strcmp(a, "--format") == 0) &&
+	    *i + 1 == argc)
+		return 0;
 	if (strcmp(a, "--schema") == 0 || strncmp(a, "--format", 8) == 0)
 		goto bad;
 	return 0;
@@ -159,7 +185,7 @@ bad:
 int sc_bad_arg(const char *cmd, const char *usage, const char *arg,
 	       int last, const char *const *known)
 {
-	char names[32][32];
+	char names[32][32], ambiguous[256];
 	const char *list[33], *near;
 	size_t n = 0, len = strcspn(arg, "=");
 
@@ -177,16 +203,13 @@ int sc_bad_arg(const char *cmd, const char *usage, const char *arg,
 		n++;
 	}
 	list[n] = NULL;
-	/* A beginning (--deny) names the option it begins. */
-	near = NULL;
-	for (size_t i = 0; i < n && near == NULL && len > 2; i++)
-		if (strncmp(list[i], arg, len) == 0)
-			near = list[i];
-	if (near == NULL)
-		near = dsl_nearest(arg, len, list);
 	if (arg[0] != '-' || arg[1] == '\0') {
 		fprintf(stderr, "scrubc: %s: unexpected argument '%s'\n", cmd,
 			arg);
+	} else if (dsl_option_hint(arg, len, list, "", &near, ambiguous,
+				   sizeof ambiguous) == 2) {
+		fprintf(stderr, "scrubc: %s: option '%.*s' is ambiguous: %s\n",
+			cmd, (int)len, arg, ambiguous);
 	} else {
 		char lead[64];
 

@@ -332,10 +332,13 @@ int sc_cmd_explain(int argc, char **argv)
 	int rc;
 
 	for (int i = 1; params && i < argc; i++) {
-		if (strcmp(argv[i], "--event") == 0 && i + 1 < argc)
-			event = argv[++i];
-		else if (strcmp(argv[i], "--param") == 0 && i + 1 < argc)
-			params[nparams++] = argv[++i];
+		char *v;
+
+		if ((v = sc_option_value(argc, argv, &i, "--event")) != NULL)
+			event = v;
+		else if ((v = sc_option_value(argc, argv, &i, "--param")) !=
+			 NULL)
+			params[nparams++] = v;
 		else if (policy == NULL && argv[i][0] != '-')
 			policy = argv[i];
 		else {

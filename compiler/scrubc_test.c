@@ -35,7 +35,10 @@
 enum verdict { T_PASS, T_FAIL, T_ERROR };
 
 struct result {
-	char *name;
+	char *name;		/* as shown: controls escaped */
+	char *raw;		/* as the file has it, decoded; NULL for an
+				 * unnamed case */
+	size_t rawlen;
 	enum verdict v;
 	struct buf detail;	/* what went wrong, one item a line */
 };
@@ -61,21 +64,22 @@ struct tctx {
 /* ---- results ------------------------------------------------------------- */
 
 /* Text from a tests file or a policy, for a terminal or a CI log: control
- * bytes spelt as JSON escapes, so that a name cannot break a line, move
- * the cursor or hide what follows. */
+ * bytes and the backslash spelt as JSON escapes, so that a name cannot
+ * break a line, move the cursor or hide what follows, and two names that
+ * differ never look alike. */
 static void put_visible(struct buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[8];
 
-		if (c >= 0x20 && c != 0x7f) {
+		if (c >= 0x20 && c != 0x7f && c != '\\') {
 			buf_putc(b, (char)c);
 			continue;
 		}
-		if (c == '\n' || c == '\t' || c == '\r')
+		if (c == '\n' || c == '\t' || c == '\r' || c == '\\')
 			snprintf(esc, sizeof esc, "\\%c", c == '\n' ? 'n'
-				 : c == '\t' ? 't' : 'r');
+				 : c == '\t' ? 't' : c == '\r' ? 'r' : '\\');
 		else
 			snprintf(esc, sizeof esc, "\\u%04x", c);
 		buf_puts(b, esc);
@@ -105,6 +109,8 @@ static struct result *add_result(struct suite *s, const char *name,
 	buf_free(&shown);
 	if (r->name == NULL)
 		return NULL;
+	r->raw = NULL;
+	r->rawlen = 0;
 	r->v = T_PASS;
 	buf_init(&r->detail, 1u << 20);
 	s->n++;
@@ -496,7 +502,8 @@ static size_t params_of(struct tctx *t, json_ref obj, char **out,
 static int named_before(const struct suite *s, const struct result *r)
 {
 	for (const struct result *e = s->r; e < r; e++)
-		if (strcmp(e->name, r->name) == 0)
+		if (e->raw && r->raw && e->rawlen == r->rawlen &&
+		    memcmp(e->raw, r->raw, r->rawlen) == 0)
 			return 1;
 	return 0;
 }
@@ -508,7 +515,7 @@ static void run_case(struct tctx *t, json_ref c)
 	const char *name = cc_jstr(d, cc_jget(d, c, "name"), &len);
 	json_ref params = cc_jget(d, c, "params");
 	struct result *r = add_result(t->s, name ? name : "(unnamed)",
-				      name ? len : 10);
+				      name ? len : strlen("(unnamed)"));
 	struct vm_program *p = t->prog;
 	struct vm_limits lim;
 	struct vm_exec *ex;
@@ -518,10 +525,14 @@ static void run_case(struct tctx *t, json_ref c)
 	size_t nmine = 0;
 	int status;
 
-	if (r == NULL) {
+	if (r == NULL || (name && (r->raw = scrub_malloc(len + 1)) == NULL)) {
 		/* A case that cannot be recorded must not pass unseen. */
 		buf_puts(&t->s->error, "scrubc: out of memory\n");
 		return;
+	}
+	if (name) {
+		memcpy(r->raw, name, len);
+		r->rawlen = len;
 	}
 	buf_init(&in, 64u << 20);
 	buf_init(&diags, 1u << 20);
@@ -766,6 +777,7 @@ static void free_suite(struct suite *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->r[i].name);
+		free(s->r[i].raw);
 		buf_free(&s->r[i].detail);
 	}
 	free(s->r);
@@ -783,8 +795,10 @@ int sc_cmd_test(int argc, char **argv)
 	int status = 0;
 
 	for (int i = 1; suites && i < argc; i++) {
-		if (strcmp(argv[i], "--junit") == 0 && i + 1 < argc) {
-			junit = argv[++i];
+		const char *v = sc_option_value(argc, argv, &i, "--junit");
+
+		if (v) {
+			junit = v;
 		} else if (argv[i][0] == '-') {
 			static const char *const known[] = { "--junit=",
 							     NULL };

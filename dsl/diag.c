@@ -381,6 +381,37 @@ static size_t edit_distance(const char *a, size_t la, const char *b,
 	return prev[lb];
 }
 
+int dsl_option_hint(const char *name, size_t len, const char *const *names,
+		    const char *show, const char **near, char *list,
+		    size_t listlen)
+{
+	size_t prefixed = 0, within = 0, used = 0;
+
+	*near = NULL;
+	if (listlen)
+		list[0] = '\0';
+	for (const char *const *o = names; len && *o; o++) {
+		if (strncmp(*o, name, len) == 0 && prefixed++ < 4 &&
+		    used < listlen)
+			used += (size_t)snprintf(list + used, listlen - used,
+						 "%s%s%s", prefixed > 1
+						 ? ", " : "", show, *o);
+		if (memmem(*o, strlen(*o), name, len)) {
+			within++;
+			*near = *o;
+		}
+	}
+	if (prefixed > 1) {
+		if (prefixed > 4 && used + 4 <= listlen)
+			strcat(list, "...");
+		*near = NULL;
+		return 2;
+	}
+	if (within != 1)
+		*near = len > 2 ? dsl_nearest(name, len, names) : NULL;
+	return *near != NULL;
+}
+
 const char *dsl_nearest(const char *word, size_t len,
 			const char *const *candidates)
 {

@@ -80,6 +80,16 @@ void dsl_diag_hint(struct dsl_ctx *c, struct dsl_diag *d, const char *fmt,
 const char *dsl_nearest(const char *word, size_t len,
 			const char *const *candidates);
 
+/* What a command-line option name[0..len) that matches none of `names`
+ * (NULL-ended, written as `name` is) most likely meant: 0, nothing; 1,
+ * *near; 2, several options it begins, the first few in `list` (each
+ * after `show`, e.g. "--", comma-separated, "..." when there are more).
+ * The rules of both command lines: a beginning names the one option it
+ * begins, else the one that contains it, else one a typo away. */
+int dsl_option_hint(const char *name, size_t len, const char *const *names,
+		    const char *show, const char **near, char *list,
+		    size_t listlen);
+
 /* Characters in valid UTF-8 text s[0..n): the bytes that do not
  * continue one. Columns and widths count these. */
 size_t dsl_utf8_chars(const char *s, size_t n);

@@ -79,6 +79,9 @@ int dsl_keyword(const char *word, size_t len);
  * error with the fix, and the caller goes on with what was meant. */
 void dsl_lex_digit_name(struct dsl_parser *ps, const char *text,
 			size_t len, uint32_t start);
+/* A path with a bare name that is not ASCII (`.détail`): one error at
+ * the first such name, with the path quoted as meant ('."détail"') as
+ * the hint. */
 void dsl_lex_bare_unicode(struct dsl_parser *ps, const char *text,
 			  size_t len, uint32_t start);
 int dsl_lex_single_quoted(struct dsl_parser *ps, const char *text,

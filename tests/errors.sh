@@ -107,6 +107,12 @@ check test-pattern-without-event 2 "scrub: test-pattern: --event EVENT is requir
 	"$BUILD/scrub" test-pattern --event-pattern '{}'
 check test-pattern-bare-argument 2 "scrub: test-pattern: unexpected argument '{}' (PATTERN and EVENT go with --event-pattern and --event)" -- \
 	"$BUILD/scrub" test-pattern --event-pattern '{}' '{}'
+# A short option is named as written, not as the long option that
+# shares its getopt value (-p was reported as --event-pattern).
+check test-pattern-short-option 2 "scrub: test-pattern: unknown option '-p'
+usage: scrub test-pattern --event-pattern PATTERN --event EVENT
+(scrub test-pattern --help lists the options)" -- \
+	"$BUILD/scrub" test-pattern -p '{}' --event '{}'
 check run-missing-policy 2 "scrub: cannot open 'missing.scrub': No such file or directory" -- \
 	"$BUILD/scrub" run --policy missing.scrub "$ROOT/$E"
 check run-missing-key-file 2 "scrub: cannot open key file 'missing.key': No such file or directory" -- \

@@ -39,6 +39,15 @@ static int list_of(const struct vm_program *p, uint32_t k, int numbers_ok)
 	return l->count > 0;
 }
 
+static int in_numeric_range(double v);
+
+/* A numeric bound: a number in numeric matching's range (the compiler
+ * refuses others, as EventBridge does). */
+static int bound_ok(const struct vm_program *p, uint32_t k)
+{
+	return kind_is(p, k, VM_K_NUMBER) && in_numeric_range(p->consts[k].num);
+}
+
 static int numop_ok(uint32_t op, int may_be_none)
 {
 	return (op >= VM_NUM_EQ && op <= VM_NUM_GE) ||
@@ -63,9 +72,9 @@ static int entry_ok(const struct vm_program *p, uint32_t kind, uint32_t a,
 		return kind_is(p, a, VM_K_STRING) && kind_is(p, b, VM_K_REGEX);
 	case VM_MATCH_NUMERIC:
 		return numop_ok(a & 0xFF, 0) && numop_ok(a >> 8 & 0xFF, 1) &&
-		       a >> 16 == 0 && kind_is(p, b, VM_K_NUMBER) &&
+		       a >> 16 == 0 && bound_ok(p, b) &&
 		       ((a >> 8) == VM_NUM_NONE ? x == VM_NONE
-						: kind_is(p, x, VM_K_NUMBER));
+						: bound_ok(p, x));
 	case VM_MATCH_EXISTS:
 		return a <= 1;
 	case VM_MATCH_BUT_VALUES:
@@ -236,6 +245,8 @@ static int same_number(double a, double b)
 	return a == b;
 }
 
+/* Both v and the bound are in range: the verifier checked the bounds
+ * (bound_ok), and the caller v; out of range, the conversion overflows. */
 static int numeric_op(double v, uint32_t op, double bound)
 {
 	int64_t x = comparable(v), y = comparable(bound);

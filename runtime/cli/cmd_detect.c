@@ -158,7 +158,7 @@ int cmd_detect(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (c == 'w') {
 			if (parse_with(optarg, &set) != 0)
 				return 2;

@@ -70,7 +70,7 @@ int cmd_test_pattern(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (c == 'p') {
 			pattern_arg = optarg;
 		} else if (c == 'e') {

@@ -161,33 +161,20 @@ static const struct option *option_by_val(const struct option *options,
 static void unknown_long(const char *cmd, const char *arg,
 			 const struct option *options)
 {
-	const char *name = arg + 2, *names[128], *near = NULL;
-	size_t len = strcspn(name, "="), k = 0, prefixed = 0, within = 0;
-	char list[256] = "";
+	const char *name = arg + 2, *names[128], *near;
+	size_t len = strcspn(name, "="), k = 0;
+	char list[256];
 
-	for (const struct option *o = options; o->name && k < 127; o++) {
-		if (strcmp(o->name, "help") == 0)
-			continue;
-		names[k++] = o->name;
-		if (strncmp(o->name, name, len) == 0 && len) {
-			if (prefixed++ < 4)
-				snprintf(list + strlen(list), sizeof list -
-					 strlen(list), "%s--%s", prefixed > 1
-					 ? ", " : "", o->name);
-		}
-		if (len && memmem(o->name, strlen(o->name), name, len)) {
-			within++;
-			near = o->name;
-		}
-	}
+	for (const struct option *o = options; o->name && k < 127; o++)
+		if (strcmp(o->name, "help") != 0)
+			names[k++] = o->name;
 	names[k] = NULL;
-	if (prefixed > 1) {
-		cli_error("%s: option '--%.*s' is ambiguous: %s%s", cmd,
-			  (int)len, name, list, prefixed > 4 ? "..." : "");
+	if (dsl_option_hint(name, len, names, "--", &near, list,
+			    sizeof list) == 2) {
+		cli_error("%s: option '--%.*s' is ambiguous: %s", cmd,
+			  (int)len, name, list);
 		return;
 	}
-	if (within != 1)
-		near = len > 2 ? dsl_nearest(name, len, names) : NULL;
 	if (near)
 		cli_error("%s: unknown option '--%.*s' (did you mean '--%s'?)",
 			  cmd, (int)len, name, near);
@@ -199,8 +186,10 @@ void cli_bad_option(char **argv, const struct option *options,
 		    const char *usage)
 {
 	const char *cmd = argv[0], *arg = argv[optind - 1];
-	const struct option *o = optopt ? option_by_val(options, optopt)
-					: NULL;
+	/* getopt names the option by its value: a long one's, unless the
+	 * user wrote a short one (which then is not one of ours). */
+	const struct option *o = optopt && strncmp(arg, "--", 2) == 0
+				 ? option_by_val(options, optopt) : NULL;
 
 	if (o && o->has_arg == no_argument)
 		cli_error("%s: option '--%s' takes no value", cmd, o->name);

@@ -242,6 +242,30 @@ static void v_bad_matcher(struct asm_prog *a)
 	cc_op(&a->e, OP_HALT);
 }
 
+/* Regression: a numeric bound outside numeric matching's range (here
+ * infinite) passed the verifier, and its conversion to an integer was
+ * undefined behaviour (found by review). */
+static void v_numeric_bound(struct asm_prog *a, const char *bound)
+{
+	uint32_t w[4] = { VM_MATCH_NUMERIC, VM_NUM_GT | VM_NUM_NONE << 8,
+			  cc_const(&a->e, VM_K_NUMBER, bound, strlen(bound)),
+			  VM_NONE };
+
+	cc_op(&a->e, OP_MATCH, a->ppath, cc_words(&a->e, VM_K_MATCHER, w, 1));
+	cc_op(&a->e, OP_JUMP_IF_FALSE, 0u);
+	cc_op(&a->e, OP_HALT);
+}
+
+static void v_numeric_bound_inf(struct asm_prog *a)
+{
+	v_numeric_bound(a, "1e99999");
+}
+
+static void v_numeric_bound_big(struct asm_prog *a)
+{
+	v_numeric_bound(a, "5000000000.5");
+}
+
 /* A PATTERN tree: the root OBJ with one FIELD k, its words given. */
 static void pattern_tree(struct asm_prog *a, uint32_t root_key,
 			 uint32_t nkids, uint32_t field_kind)
@@ -555,6 +579,10 @@ static const struct {
 	{ v_else_mode, "code, pc 0: bad type-mismatch mode 7" },
 	{ v_bad_matcher, "CONS section: matcher entry 0 (kind 99) is "
 			 "malformed" },
+	{ v_numeric_bound_inf, "CONS section: matcher entry 0 (kind 8) is "
+			       "malformed" },
+	{ v_numeric_bound_big, "CONS section: matcher entry 0 (kind 8) is "
+			       "malformed" },
 	{ v_redact_set, "code, pc 0: detector set 0x40000000 is not valid" },
 	{ v_redact_text, "code, pc 0: REDACT replacement 0 is not valid" },
 	{ v_redact_unkeyed, "code, pc 0: REDACT is keyed but the program "
