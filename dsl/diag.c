@@ -211,7 +211,8 @@ void dsl_line_col(const struct dsl_ctx *c, uint32_t file, uint32_t offset,
 		offset = (uint32_t)s->len;
 	l = line_of(s, offset);
 	*line = (unsigned)l + 1;
-	*col = (unsigned)dsl_utf8_chars(s->text + s->lines[l], offset - s->lines[l]) + 1;
+	*col = (unsigned)dsl_utf8_chars(s->text + s->lines[l],
+					offset - s->lines[l]) + 1;
 }
 
 static const char *severity_name(enum dsl_severity s)
