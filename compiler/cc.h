@@ -87,6 +87,14 @@ struct cc_param *cc_find_param(struct cc *c, const char *name);
 int cc_check_pattern(struct cc *c, const struct dsl_json *pattern);
 void cc_lower_pattern(struct cc *c, const struct dsl_json *pattern);
 
+/* The value arrays of a valid `pattern`'s fields written outside every
+ * $or that an alternative's field of the same path, written after them,
+ * replaces in that alternative's branches (see pattern.c): what they say
+ * of an event is not certain. A list in the compile's arena, NULL when
+ * out of memory. */
+struct dsl_list *cc_pattern_replaced(struct cc *c,
+				     const struct dsl_json *pattern);
+
 /* lower.c */
 void cc_lower(struct cc *c);
 

@@ -861,6 +861,16 @@ static long mark_repeated(struct expansion *x)
 	return marked;
 }
 
+/* Count n more fields over all branches; -1 past the limit. */
+static int more_fields(struct expansion *x, size_t n)
+{
+	x->fields += n;
+	if (x->fields <= MAX_EXPANDED_FIELDS)
+		return 0;
+	x->too_many = 1;
+	return -1;
+}
+
 /* Put field f into every branch of `branches` (one empty branch first
  * when there is none), replacing a field of the same path. */
 static int put_field(struct expansion *x, struct dsl_list *branches,
@@ -886,10 +896,7 @@ static int put_field(struct expansion *x, struct dsl_list *branches,
 		if (k < br->n) {
 			br->items[k] = f;
 			x->replaced = 1;
-		} else if (++x->fields > MAX_EXPANDED_FIELDS) {
-			x->too_many = 1;
-			return -1;
-		} else if (push(x, br, f) != 0) {
+		} else if (more_fields(x, 1) != 0 || push(x, br, f) != 0) {
 			return -1;
 		}
 	}
@@ -912,12 +919,8 @@ static int expand_or(struct expansion *x, const struct dsl_json *m,
 			struct dsl_list *copy = new_list(x);
 			const struct dsl_list *from = branches->items[k];
 
-			x->fields += from->n;
-			if (x->fields > MAX_EXPANDED_FIELDS) {
-				x->too_many = 1;
-				return -1;
-			}
-			if (copy == NULL || push(x, &mine, copy) != 0)
+			if (more_fields(x, from->n) != 0 || copy == NULL ||
+			    push(x, &mine, copy) != 0)
 				return -1;
 			for (size_t j = 0; j < from->n; j++)
 				if (push(x, copy, from->items[j]) != 0)
@@ -1015,15 +1018,10 @@ static struct pnode *as_expanded(struct pb *b, const struct dsl_json *pattern,
 	}
 	if (!x.replaced)
 		return root;
+	/* An $or has two alternatives at least: so many branches too. */
 	top = new_node(b, PN_OBJ, NULL, 0);
-	if (top == NULL)
-		return NULL;
-	if (branches.n == 1) {
-		branch_terms(b, branches.items[0], top);
-		return b->bad ? NULL : top;
-	}
 	or = new_node(b, PN_OR, NULL, 0);
-	if (or == NULL)
+	if (top == NULL || or == NULL)
 		return NULL;
 	or->json = pattern;
 	for (size_t i = 0; i < branches.n; i++) {
@@ -1041,6 +1039,7 @@ static struct pnode *as_expanded(struct pb *b, const struct dsl_json *pattern,
 static struct pnode *tree(struct pb *b, const struct dsl_json *pattern)
 {
 	struct pnode *root;
+	double n;
 
 	if (pattern->kind != DJ_OBJECT) {
 		perr(b, pattern->span, "an event pattern is a JSON object");
@@ -1052,12 +1051,13 @@ static struct pnode *tree(struct pb *b, const struct dsl_json *pattern)
 	build(b, pattern, root, 0, 0);
 	if (b->bad)
 		return NULL;
-	if (combinations(root) > MAX_OR_COMBINATIONS) {
+	n = combinations(root);
+	if (n > MAX_OR_COMBINATIONS) {
 		/* Counts past 2^53 are not exact in a double: no digits. */
-		if (combinations(root) < 0x1p53)
+		if (n < 0x1p53)
 			perr(b, pattern->span, "$or expands to %.0f "
-			     "combinations; EventBridge allows at most %d",
-			     combinations(root), MAX_OR_COMBINATIONS);
+			     "combinations; EventBridge allows at most %d", n,
+			     MAX_OR_COMBINATIONS);
 		else
 			perr(b, pattern->span, "$or expands to more than "
 			     "2^53 combinations; EventBridge allows at most "
@@ -1065,6 +1065,48 @@ static struct pnode *tree(struct pb *b, const struct dsl_json *pattern)
 		return NULL;
 	}
 	return as_expanded(b, pattern, root);
+}
+
+struct dsl_list *cc_pattern_replaced(struct cc *c,
+				     const struct dsl_json *pattern)
+{
+	struct pb b = { c, 1, 0 };
+	struct dsl_list *out = dsl_alloc(&c->arena, sizeof *out);
+	struct expansion x;
+	struct bfield **sorted;
+	size_t n;
+
+	memset(&x, 0, sizeof x);
+	x.b = &b;
+	if (out == NULL || collect(&x, pattern, "", 0) != 0)
+		return NULL;
+	n = x.leaves.n;
+	sorted = scrub_malloc(n * sizeof *sorted + 1);
+	if (sorted == NULL)
+		return NULL;
+	memcpy(sorted, x.leaves.items, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, by_path);
+
+	/* In each run of one path, the outer fields written before the
+	 * last one inside an $or. */
+	for (size_t i = 0, end; i < n; i = end) {
+		uint32_t last = 0;
+
+		for (end = i; end < n && same_path(sorted[i], sorted[end]);
+		     end++)
+			if (sorted[end]->nchoices &&
+			    sorted[end]->json->span.start > last)
+				last = sorted[end]->json->span.start;
+		for (size_t k = i; k < end; k++)
+			if (sorted[k]->nchoices == 0 &&
+			    sorted[k]->json->span.start < last &&
+			    push(&x, out, (void *)sorted[k]->json) != 0) {
+				free(sorted);
+				return NULL;
+			}
+	}
+	free(sorted);
+	return out;
 }
 
 int cc_check_pattern(struct cc *c, const struct dsl_json *pattern)

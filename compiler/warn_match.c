@@ -69,71 +69,19 @@ static int is_key(const struct dsl_json *j, const char *k)
 	       memcmp(j->key, k, j->keylen) == 0;
 }
 
-/* Does a field inside an $or of pattern object `obj` (whose members are
- * at `path`, keys joined by '.', in a buffer of `cap` bytes), written
- * after byte `after`, have the joined path `want`? An alternative's field
- * replaces an outer one of the same path put before it (see pattern.c),
- * so that outer one says nothing certain; an outer one written later
- * replaces it in every branch. Too long a path counts as a yes. */
-static int named_in_or(const struct dsl_json *obj, char *path, size_t len,
-		       size_t cap, int in_or, const char *want, size_t wlen,
-		       uint32_t after)
+/* Is v one of the arrays in `list`? */
+static int listed(const struct dsl_list *list, const struct dsl_json *v)
 {
-	for (size_t i = 0; i < obj->items.n; i++) {
-		const struct dsl_json *f = obj->items.items[i];
-		size_t n = len + (len != 0) + f->keylen;
-		int hit;
-
-		if (is_key(f, "$or")) {
-			for (size_t k = 0; f->kind == DJ_ARRAY &&
-			     k < f->items.n; k++) {
-				const struct dsl_json *alt = f->items.items[k];
-
-				if (alt->kind == DJ_OBJECT &&
-				    named_in_or(alt, path, len, cap, 1, want,
-						wlen, after))
-					return 1;
-			}
-			continue;
-		}
-		if (n >= cap)
+	for (size_t i = 0; list && i < list->n; i++)
+		if (list->items[i] == v)
 			return 1;
-		if (len)
-			path[len] = '.';
-		memcpy(path + len + (len != 0), f->key, f->keylen);
-		if (f->kind == DJ_OBJECT)
-			hit = named_in_or(f, path, n, cap, in_or, want, wlen,
-					  after);
-		else
-			hit = in_or && f->span.start > after && n == wlen &&
-			      memcmp(path, want, n) == 0;
-		if (hit)
-			return 1;
-	}
 	return 0;
 }
 
-/* The field at keys[0..n) of `pattern`: also inside an $or, later? */
-static int replaceable(const struct dsl_json *pattern,
-		       const struct dsl_json **keys, size_t n)
-{
-	char want[1024], path[1024];
-	size_t len = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (len + 1 + keys[i]->keylen >= sizeof want)
-			return 1;
-		if (i)
-			want[len++] = '.';
-		memcpy(want + len, keys[i]->key, keys[i]->keylen);
-		len += keys[i]->keylen;
-	}
-	return named_in_or(pattern, path, 0, sizeof path, 0, want, len,
-			   keys[n - 1]->span.start);
-}
-
+/* `replaced`: the fields an $or alternative can replace, which say
+ * nothing certain (cc_pattern_replaced). */
 static void pattern_facts(struct wm *m, const struct dsl_stmt *s,
-			  const struct dsl_json *pattern,
+			  const struct dsl_list *replaced,
 			  const struct dsl_json *obj,
 			  const struct dsl_json **keys, size_t depth,
 			  struct facts *out)
@@ -147,11 +95,11 @@ static void pattern_facts(struct wm *m, const struct dsl_stmt *s,
 			continue;
 		keys[depth] = f;
 		if (f->kind == DJ_OBJECT) {
-			pattern_facts(m, s, pattern, f, keys, depth + 1, out);
+			pattern_facts(m, s, replaced, f, keys, depth + 1,
+				      out);
 			continue;
 		}
-		if (f->kind != DJ_ARRAY || replaceable(pattern, keys,
-							depth + 1))
+		if (f->kind != DJ_ARRAY || listed(replaced, f))
 			continue;
 		memset(&x, 0, sizeof x);
 		x.path = cc_keys_path(&m->c->arena, keys, depth + 1);
@@ -194,6 +142,7 @@ static void expr_facts(struct wm *m, const struct dsl_stmt *s,
 		       const struct dsl_expr *e, struct facts *out)
 {
 	const struct dsl_json *keys[64];
+	const struct dsl_list *replaced;
 	struct fact x;
 
 	if (e == NULL)
@@ -207,8 +156,13 @@ static void expr_facts(struct wm *m, const struct dsl_stmt *s,
 		expr_facts(m, s, e->b, out);
 		return;
 	case EX_PATTERN:
-		if (e->json->kind == DJ_OBJECT)
-			pattern_facts(m, s, e->json, e->json, keys, 0, out);
+		if (e->json->kind != DJ_OBJECT)
+			return;
+		replaced = cc_pattern_replaced(m->c, e->json);
+		if (replaced == NULL)
+			m->c->ctx->oom = 1;
+		else
+			pattern_facts(m, s, replaced, e->json, keys, 0, out);
 		return;
 	case EX_EXISTS:
 		x.path = e->path;

@@ -219,6 +219,21 @@ static inline json_ref json_next(const struct json_doc *d, json_ref r)
 	return d->nodes[r].next;
 }
 
+/* The node after r in a walk of top's subtree in document order (top
+ * first, each node before its children): through the parent links, so
+ * depth costs no C stack. 0 once the subtree is done. */
+static inline json_ref json_walk_next(struct json_doc *d, json_ref top,
+				      json_ref r)
+{
+	json_ref c = json_first(d, r);
+
+	if (c)
+		return c;
+	while (r != top && d->nodes[r].next == 0)
+		r = d->nodes[r].parent;
+	return r == top ? 0 : d->nodes[r].next;
+}
+
 const char *json_type_name(enum json_type t);
 
 /* Look-ups. A key is given decoded (UTF-8, no escapes). */

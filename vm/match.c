@@ -39,7 +39,20 @@ static int list_of(const struct vm_program *p, uint32_t k, int numbers_ok)
 	return l->count > 0;
 }
 
-static int in_numeric_range(double v);
+/* Numeric matching is documented for -5.0e9 to 5.0e9 with six digits
+ * after the decimal point. Within that range numbers compare as
+ * EventBridge's matcher compares them: as the integer 1e6 x (5e9 + v),
+ * rounded down (event-ruler's ComparableNumber), so 0.0000001 equals 0.
+ * The arithmetic is IEEE double, as there. */
+static int in_numeric_range(double v)
+{
+	return v >= -5.0e9 && v <= 5.0e9;
+}
+
+static int64_t comparable(double v)
+{
+	return (int64_t)(1e6 * (5.0e9 + v));
+}
 
 /* A numeric bound: a number in numeric matching's range (the compiler
  * refuses others, as EventBridge does). */
@@ -219,21 +232,6 @@ static int ci_match(struct vm_exec *ex, const char *s, size_t n,
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	return vm_regex_failed(ex, "pattern match", rc, limit);
-}
-
-/* Numeric matching is documented for -5.0e9 to 5.0e9 with six digits
- * after the decimal point. Within that range numbers compare as
- * EventBridge's matcher compares them: as the integer 1e6 x (5e9 + v),
- * rounded down (event-ruler's ComparableNumber), so 0.0000001 equals 0.
- * The arithmetic is IEEE double, as there. */
-static int in_numeric_range(double v)
-{
-	return v >= -5.0e9 && v <= 5.0e9;
-}
-
-static int64_t comparable(double v)
-{
-	return (int64_t)(1e6 * (5.0e9 + v));
 }
 
 /* Equal numbers for anything-but: as numeric matching compares them,

@@ -225,25 +225,21 @@ static int replace_below(struct vm_exec *ex, json_ref top,
 			 const struct vm_const *c)
 {
 	struct json_doc *d = &ex->doc;
-	json_ref n = json_first(d, top);
+	json_ref next;
 
-	while (n) {
+	for (json_ref n = json_first(d, top); n; n = next) {
 		enum json_type t = json_type_of(d, n);
 
 		if (vm_charge(ex, 1) != 0)
 			return -1;
-		if (is_container(t) && json_first(d, n)) {
-			n = json_first(d, n);
-			continue;
-		}
+		/* Where to go first: a replaced scalar may become a
+		 * container, and its new children are not to be walked. */
+		next = json_walk_next(d, top, n);
 		if (!is_container(t) && t != JSON_NULL) {
 			if (set_const(ex, n, c) != 0)
 				return -1;
 			vm_changed(ex, OP_REPLACE, n, 0);
 		}
-		while (n != top && json_next(d, n) == 0)
-			n = d->nodes[n].parent;
-		n = n == top ? 0 : json_next(d, n);
 	}
 	return 0;
 }

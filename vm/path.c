@@ -54,21 +54,11 @@ static int push_crossing_arrays(struct vm_exec *ex, json_ref r)
 static int push_descendants(struct vm_exec *ex, json_ref top)
 {
 	struct json_doc *d = &ex->doc;
-	json_ref c = top;
 
-	for (;;) {
+	for (json_ref c = top; c; c = json_walk_next(d, top, c))
 		if (vm_charge(ex, 1) != 0 || vm_set_push(ex, c) != 0)
 			return -1;
-		if (json_first(d, c)) {
-			c = json_first(d, c);
-			continue;
-		}
-		while (c != top && json_next(d, c) == 0)
-			c = d->nodes[c].parent;
-		if (c == top)
-			return 0;
-		c = json_next(d, c);
-	}
+	return 0;
 }
 
 static int step(struct vm_exec *ex, const struct vm_path *path,

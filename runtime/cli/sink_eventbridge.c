@@ -122,9 +122,7 @@ static int integer_fits(const char *s, size_t n)
 static int entry_integers(struct json_doc *d, json_ref det, char *msg,
 			  size_t msglen)
 {
-	json_ref c = json_first(d, det);
-
-	while (c) {
+	for (json_ref c = det; c; c = json_walk_next(d, det, c)) {
 		const struct json_node *n = json_node(d, c);
 
 		if (n->type == JSON_NUMBER &&
@@ -134,13 +132,6 @@ static int entry_integers(struct json_doc *d, json_ref det, char *msg,
 				 "which PutEvents does not take");
 			return -1;
 		}
-		if (json_first(d, c)) {
-			c = json_first(d, c);
-			continue;
-		}
-		while (c != det && json_next(d, c) == 0)
-			c = d->nodes[c].parent;
-		c = c == det ? 0 : json_next(d, c);
 	}
 	return 0;
 }
